@@ -1,0 +1,49 @@
+/* config.h: verdictd/verdict configuration: a key = value file plus VERDICT_* environment overrides. */
+#ifndef VERDICT_CONFIG_H
+#define VERDICT_CONFIG_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct config {
+	char listen[256];
+	unsigned socket_mode;
+	int threads;
+	char database_url[1024];
+	char template_dir[512];
+	char sql_dir[512];
+	int dev_mode;
+	size_t max_json_body;
+	size_t max_form_body;
+	size_t max_multipart_body;
+	char access_log[512];
+	int backlog;
+	int db_retry_after;       /* seconds, sent with 503 when Postgres is away */
+};
+
+/* Defaults for every key. */
+void config_defaults(struct config *c);
+
+/*
+ * Loads path (NULL: defaults only) then applies VERDICT_<KEY> environment
+ * overrides. Returns 0, or -1 with a message "file:line: ..." in err.
+ * A missing file is an error when path was given explicitly.
+ */
+int config_load(struct config *c, const char *path, char *err, size_t errlen) WUR;
+
+/* Sets one key from text; -1 with a message in err. Exported for tests. */
+int config_set(struct config *c, const char *key, const char *value,
+    char *err, size_t errlen) WUR;
+
+/*
+ * Where to find the config when none was given: $VERDICT_CONFIG, then
+ * ./var/verdict.conf (the local stack of a checkout), then
+ * SYSCONFDIR/verdict/verdict.conf. Returns a static string or NULL.
+ */
+const char *config_find(void);
+
+/* Writes every key = value (effective config) to out; for --check-config. */
+int config_dump(const struct config *c, struct buf *out) WUR;
+
+#endif

@@ -1,0 +1,186 @@
+/* db.c: worker connections to Postgres with prepared statements and reconnect. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static const struct {
+	const char *name;
+	int readonly;
+	const char *sql;
+} stmts[] = {
+#define X(n, ro, sql) { #n, ro, sql },
+	DB_STATEMENTS(X)
+#undef X
+};
+
+struct db {
+	char *conninfo;
+	PGconn *conn;
+	int ready;              /* connected and every statement prepared */
+	int lost;
+	struct timespec last_try;
+	char sqlstate[6];
+	char errmsg[256];
+};
+
+struct db *
+db_new(const char *conninfo)
+{
+	struct db *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	if ((d->conninfo = strdup(conninfo)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void
+db_free(struct db *d)
+{
+	if (d == NULL)
+		return;
+	if (d->conn != NULL)
+		PQfinish(d->conn);
+	free(d->conninfo);
+	free(d);
+}
+
+static void
+set_error(struct db *d, const char *state, const char *msg)
+{
+	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+	snprintf(d->errmsg, sizeof(d->errmsg), "%s", msg ? msg : "");
+	/* libpq messages end with a newline; the JSON log does not want it. */
+	d->errmsg[strcspn(d->errmsg, "\n")] = '\0';
+}
+
+static int
+connect_now(struct db *d)
+{
+	static const char *const keys[] = { "dbname", "connect_timeout",
+	    "application_name", NULL };
+	const char *vals[] = { d->conninfo, "2", "verdictd", NULL };
+
+	if (d->conn != NULL)
+		PQfinish(d->conn);
+	d->ready = 0;
+	/* expand_dbname: database_url may be a conninfo string or a URI. */
+	d->conn = PQconnectdbParams(keys, vals, 1);
+	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
+		set_error(d, "", d->conn ? PQerrorMessage(d->conn) : "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(stmts); i++) {
+		PGresult *res = PQprepare(d->conn, stmts[i].name, stmts[i].sql, 0, NULL);
+		int ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		if (!ok) {
+			set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+			    PQerrorMessage(d->conn));
+			log_msg("error", "preparing %s: %s", stmts[i].name, d->errmsg);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	d->ready = 1;
+	d->lost = 0;
+	return 0;
+}
+
+int
+db_ensure(struct db *d)
+{
+	struct timespec now;
+	long long ms;
+
+	if (d->ready && d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - d->last_try.tv_sec) * 1000LL +
+	    (now.tv_nsec - d->last_try.tv_nsec) / 1000000;
+	if (d->last_try.tv_sec != 0 && ms < 250)
+		return -1;
+	d->last_try = now;
+	if (connect_now(d) == -1) {
+		d->lost = 1;
+		return -1;
+	}
+	log_msg("info", "connected to Postgres");
+	return 0;
+}
+
+static PGresult *
+exec_once(struct db *d, enum stmt s, int n, const char *const *vals)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	res = PQexecPrepared(d->conn, stmts[s].name, n, vals, NULL, NULL, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		d->sqlstate[0] = '\0';
+		return res;
+	}
+	set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+	    res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn));
+	PQclear(res);
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		d->lost = 1;
+		d->ready = 0;
+		d->sqlstate[0] = '\0';
+	}
+	return NULL;
+}
+
+PGresult *
+db_exec(struct db *d, enum stmt s, int n, const char *const *vals)
+{
+	PGresult *res;
+
+	if (!d->ready && db_ensure(d) == -1)
+		return NULL;
+	res = exec_once(d, s, n, vals);
+	if (res == NULL && d->lost && stmts[s].readonly) {
+		/* The server restarted under us: one immediate retry is safe for reads. */
+		d->last_try.tv_sec = 0;
+		if (db_ensure(d) == 0)
+			res = exec_once(d, s, n, vals);
+	}
+	return res;
+}
+
+int
+db_command(struct db *d, const char *sql)
+{
+	PGresult *res;
+	int ok;
+
+	if (!d->ready && db_ensure(d) == -1)
+		return -1;
+	res = PQexec(d->conn, sql);
+	ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok) {
+		set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+		    PQerrorMessage(d->conn));
+		if (PQstatus(d->conn) != CONNECTION_OK) {
+			d->lost = 1;
+			d->ready = 0;
+		}
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+const char *db_sqlstate(const struct db *d) { return d->sqlstate; }
+const char *db_errmsg(const struct db *d) { return d->errmsg; }
+int db_lost(const struct db *d) { return d != NULL && d->lost; }
+PGconn *db_conn(struct db *d) { return d->conn; }

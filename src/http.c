@@ -1,0 +1,594 @@
+/* http.c: request parsing, dispatch through the route table, and response building. */
+#include "http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "db.h"
+#include "log.h"
+#include "router.h"
+#include "template.h"
+
+#define MAX_PARAMS 1000
+#define MAX_HEADERS 16384
+#define MAX_RESPONSE (64u << 20)
+
+const char *
+env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+static const char *
+env_dup(struct arena *a, char *const *envp, const char *name)
+{
+	const char *v = env_get(envp, name);
+
+	return v != NULL ? arena_strdup(a, v) : NULL;
+}
+
+/* A client-supplied X-Request-Id is kept only when it is short and plain. */
+static int
+request_id_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' &&
+		    s[i] != '.')
+			return 0;
+	return i > 0 && i < 40;
+}
+
+int
+req_init(struct req *r, struct arena *a, const struct app *app,
+    char *const *envp)
+{
+	const char *v;
+	char *path, *q;
+
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	r->app = app;
+	buf_init(&r->resp.headers, MAX_HEADERS);
+	buf_init(&r->resp.body, MAX_RESPONSE);
+	r->resp.status = 200;
+
+	r->method = env_dup(a, envp, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	/* DOCUMENT_URI is nginx's decoded, normalized path; REQUEST_URI is the fallback. */
+	v = env_get(envp, "DOCUMENT_URI");
+	if (v == NULL)
+		v = env_get(envp, "REQUEST_URI");
+	if (v == NULL || *v != '/')
+		v = "/";
+	if ((path = arena_strdup(a, v)) == NULL)
+		return -1;
+	if ((q = strchr(path, '?')) != NULL)
+		*q = '\0';
+	r->path = path;
+	r->query = env_dup(a, envp, "QUERY_STRING");
+	r->content_type = env_dup(a, envp, "CONTENT_TYPE");
+	r->content_length = -1;
+	if ((v = env_get(envp, "CONTENT_LENGTH")) != NULL && *v != '\0') {
+		char *end;
+		long long n;
+
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 0 && isdigit((unsigned char)*v))
+			r->content_length = n;
+		else
+			r->content_length = -2;   /* present but invalid */
+	}
+	r->remote_addr = env_dup(a, envp, "REMOTE_ADDR");
+	r->cookie_header = env_dup(a, envp, "HTTP_COOKIE");
+	r->authorization = env_dup(a, envp, "HTTP_AUTHORIZATION");
+	r->origin = env_dup(a, envp, "HTTP_ORIGIN");
+	r->referer = env_dup(a, envp, "HTTP_REFERER");
+	r->host = env_dup(a, envp, "HTTP_HOST");
+	v = env_get(envp, "HTTPS");
+	r->https = v != NULL && (!strcmp(v, "on") || !strcmp(v, "1"));
+	v = env_get(envp, "HTTP_X_REQUEST_ID");
+	if (v != NULL && request_id_ok(v))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", v);
+	else {
+		unsigned char rnd[8];
+
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(r->request_id, sizeof(r->request_id), rnd, sizeof(rnd));
+	}
+	if (!strcmp(r->method, "HEAD"))
+		r->resp.head_only = 1;
+	return 0;
+}
+
+void
+req_cleanup(struct req *r)
+{
+	if (r->json != NULL)
+		json_decref(r->json);
+	r->json = NULL;
+	buf_free(&r->resp.headers);
+	buf_free(&r->resp.body);
+}
+
+int
+http_path_is_json(const char *path)
+{
+	static const char *const prefixes[] = {
+		"/api/", "/ajax-api/", "/v2/", "/invocations", "/healthz",
+		"/readyz", "/metrics",
+	};
+
+	if (!strcmp(path, "/api"))
+		return 1;
+	for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
+		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
+/* Compares the media type of a Content-Type value, ignoring parameters. */
+static int
+media_is(const char *ct, const char *type)
+{
+	size_t n = strlen(type);
+
+	if (ct == NULL || strncasecmp(ct, type, n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+size_t
+http_body_cap(const struct req *r)
+{
+	unsigned f = r->route != NULL ? r->route->flags : 0;
+	const struct config *c = &r->app->cfg;
+
+	if ((f & R_BODY_JSON) && media_is(r->content_type, "application/json"))
+		return c->max_json_body;
+	if ((f & R_BODY_FORM) &&
+	    media_is(r->content_type, "application/x-www-form-urlencoded"))
+		return c->max_form_body;
+	if ((f & R_BODY_MULTI) && media_is(r->content_type, "multipart/form-data"))
+		return c->max_multipart_body;
+	return 0;
+}
+
+static int
+method_has_body(const char *m)
+{
+	return !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH") ||
+	    !strcmp(m, "DELETE");
+}
+
+static const char *
+accepted_types(unsigned f)
+{
+	if ((f & R_BODY_JSON) && (f & R_BODY_FORM))
+		return "application/json or application/x-www-form-urlencoded";
+	if (f & R_BODY_JSON)
+		return "application/json";
+	if ((f & R_BODY_FORM) && (f & R_BODY_MULTI))
+		return "application/x-www-form-urlencoded or multipart/form-data";
+	if (f & R_BODY_FORM)
+		return "application/x-www-form-urlencoded";
+	if (f & R_BODY_MULTI)
+		return "multipart/form-data";
+	return "no body";
+}
+
+int
+http_prepare(struct req *r)
+{
+	char allow[128];
+	const struct route *route = NULL;
+
+	const struct route *table = r->app->routes ? r->app->routes : routes;
+	size_t n = r->app->routes ? r->app->nroutes : nroutes;
+
+	switch (router_match(table, n, r->a, r->method, r->path, &route,
+	    &r->path_params, allow, sizeof(allow))) {
+	case MATCH_OK:
+		break;
+	case MATCH_NONE:
+		resp_error(r, 404, "ENDPOINT_NOT_FOUND", "no page or endpoint at %.200s",
+		    r->path);
+		return 0;
+	case MATCH_METHOD:
+		if (resp_header(&r->resp, "Allow", allow) == -1)
+			return 0;
+		resp_error(r, 405, "METHOD_NOT_ALLOWED",
+		    "method %.16s is not allowed here; allowed: %s", r->method, allow);
+		return 0;
+	case MATCH_NOMEM:
+		resp_error(r, 414, "BAD_REQUEST", "request path too long");
+		return 0;
+	}
+	r->route = route;
+	if (!method_has_body(r->method)) {
+		r->content_length = 0;
+		return 1;
+	}
+	if (r->content_length == -2 ||
+	    (r->content_length == -1 && strcmp(r->method, "DELETE") != 0)) {
+		resp_error(r, 400, "BAD_REQUEST",
+		    "missing or invalid Content-Length header");
+		return 0;
+	}
+	if (r->content_length <= 0) {
+		r->content_length = 0;
+		return 1;
+	}
+	if ((route->flags & (R_BODY_FORM | R_BODY_JSON | R_BODY_MULTI)) == 0) {
+		resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
+		    "this endpoint takes no request body");
+		return 0;
+	}
+	if (http_body_cap(r) == 0) {
+		resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
+		    "unsupported Content-Type %.100s; expected %s",
+		    r->content_type ? r->content_type : "(none)",
+		    accepted_types(route->flags));
+		return 0;
+	}
+	if ((unsigned long long)r->content_length > http_body_cap(r)) {
+		resp_error(r, 413, "PAYLOAD_TOO_LARGE",
+		    "request body of %lld bytes exceeds the limit of %zu bytes",
+		    r->content_length, http_body_cap(r));
+		return 0;
+	}
+	return 1;
+}
+
+static int
+parse_status_error(struct req *r, int rc, const char *what)
+{
+	if (rc == PARSE_NOMEM)
+		resp_error(r, 413, "PAYLOAD_TOO_LARGE", "%s too large", what);
+	else if (rc == PARSE_TOO_MANY)
+		resp_error(r, 400, "BAD_REQUEST", "%s has more than %d parameters",
+		    what, MAX_PARAMS);
+	else
+		resp_error(r, 400, "BAD_REQUEST", "malformed %s", what);
+	return -1;
+}
+
+static int
+parse_inputs(struct req *r, const char *body, size_t len)
+{
+	int rc;
+
+	if (r->query != NULL && *r->query != '\0' &&
+	    (rc = form_parse_urlencoded(r->a, r->query, strlen(r->query),
+	    &r->query_params, MAX_PARAMS)) != PARSE_OK)
+		return parse_status_error(r, rc, "query string");
+	if (r->cookie_header != NULL &&
+	    (rc = cookie_parse(r->a, r->cookie_header, &r->cookies, 100)) != PARSE_OK)
+		return parse_status_error(r, rc, "Cookie header");
+	if (len == 0)
+		return 0;
+	if (media_is(r->content_type, "application/json")) {
+		json_error_t e;
+
+		r->json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+		if (r->json == NULL) {
+			resp_error(r, 400, "BAD_REQUEST",
+			    "malformed JSON body: %s at line %d column %d",
+			    e.text, e.line, e.column);
+			return -1;
+		}
+	} else if (media_is(r->content_type, "application/x-www-form-urlencoded")) {
+		if ((rc = form_parse_urlencoded(r->a, body, len, &r->body_params,
+		    MAX_PARAMS)) != PARSE_OK)
+			return parse_status_error(r, rc, "form body");
+	} else if (media_is(r->content_type, "multipart/form-data")) {
+		if ((rc = multipart_parse(r->a, r->content_type, body, len,
+		    &r->body_params, MAX_PARAMS)) != PARSE_OK)
+			return parse_status_error(r, rc, "multipart body");
+	}
+	return 0;
+}
+
+static int
+validate_fields(struct req *r)
+{
+	const struct route *rt = r->route;
+	char err[FIELD_ERR_MAX];
+	int strict = !(rt->flags & R_LAX_FIELDS);
+	const struct params *src = &r->query_params;
+	json_t *json = NULL;
+
+	if (rt->nfields == 0)
+		return 0;
+	r->in = arena_alloc(r->a, rt->nfields * sizeof(*r->in));
+	if (r->in == NULL) {
+		resp_error(r, 413, "PAYLOAD_TOO_LARGE", "request too large");
+		return -1;
+	}
+	if (method_has_body(r->method) && r->content_length > 0) {
+		if (r->json != NULL)
+			json = r->json;
+		else
+			src = &r->body_params;
+	} else
+		strict = 0;   /* query strings carry tracking junk; never reject it */
+	if (fields_validate(r->a, rt->fields, rt->nfields, src, json, strict,
+	    r->in, err, sizeof(err)) == -1) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+http_dispatch(struct req *r, const char *body, size_t len)
+{
+	const struct route *rt = r->route;
+
+	if (parse_inputs(r, body, len) == -1)
+		return;
+	if (rt->auth != AUTH_PUBLIC) {
+		/* Accounts arrive with the accounts issue; until then nothing is signed in. */
+		if (rt->kind == RK_HTML)
+			(void)resp_redirect(r, "/login");
+		else {
+			if (resp_header(&r->resp, "WWW-Authenticate",
+			    "Bearer realm=\"verdict\"") == -1)
+				return;
+			resp_error(r, 401, "UNAUTHENTICATED", "authentication required");
+		}
+		return;
+	}
+	if (validate_fields(r) == -1)
+		return;
+	if ((rt->flags & R_DB) && db_ensure(r->db) == -1) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%d", r->app->cfg.db_retry_after);
+		if (resp_header(&r->resp, "Retry-After", ra) == -1)
+			return;
+		resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
+		    "the database is unavailable; retry in %s s", ra);
+		return;
+	}
+	if (rt->handler(r) == -1) {
+		buf_reset(&r->resp.headers);
+		buf_reset(&r->resp.body);
+		r->resp.has_type = 0;
+		if (db_lost(r->db)) {
+			char ra[16];
+
+			snprintf(ra, sizeof(ra), "%d", r->app->cfg.db_retry_after);
+			if (resp_header(&r->resp, "Retry-After", ra) == -1)
+				return;
+			resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
+			    "the database connection was lost; retry in %s s", ra);
+		} else
+			resp_error(r, 500, "INTERNAL_ERROR",
+			    "internal error (request id %s)", r->request_id);
+	}
+}
+
+/* Header names are tokens; values may not carry CR, LF or NUL (response splitting). */
+int
+resp_header(struct resp *s, const char *name, const char *value)
+{
+	for (const char *p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return -1;
+	if (*name == '\0' || strpbrk(value, "\r\n") != NULL)
+		return -1;
+	for (const char *p = value; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return -1;
+	if (!strcasecmp(name, "Content-Type"))
+		s->has_type = 1;
+	return buf_printf(&s->headers, "%s: %s\r\n", name, value);
+}
+
+int
+resp_cookie(struct resp *s, const char *name, const char *value,
+    const char *attrs)
+{
+	char line[1024];
+
+	for (const char *p = value; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == ';' || *p == ',' ||
+		    *p == '"' || *p == '\\' || (unsigned char)*p >= 0x7f)
+			return -1;
+	if (!param_name_ok(name, strlen(name)))
+		return -1;
+	if ((size_t)snprintf(line, sizeof(line), "%s=%s%s%s", name, value,
+	    attrs && *attrs ? "; " : "", attrs ? attrs : "") >= sizeof(line))
+		return -1;
+	return resp_header(s, "Set-Cookie", line);
+}
+
+json_t *
+json_number_or_null(double d)
+{
+	return isfinite(d) ? json_real(d) : json_null();
+}
+
+static int
+dump_cb(const char *p, size_t n, void *data)
+{
+	return buf_add(data, p, n);
+}
+
+int
+resp_json(struct req *r, int status, json_t *j)
+{
+	int rc = -1;
+
+	r->resp.status = status;
+	buf_reset(&r->resp.body);
+	if (j == NULL)
+		return -1;
+	if (json_dump_callback(j, dump_cb, &r->resp.body,
+	    JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_ENCODE_ANY) == -1)
+		goto out;
+	if (!r->resp.has_type &&
+	    resp_header(&r->resp, "Content-Type", "application/json") == -1)
+		goto out;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int
+resp_text(struct req *r, int status, const char *type, const char *body,
+    size_t len)
+{
+	r->resp.status = status;
+	buf_reset(&r->resp.body);
+	if (!r->resp.has_type && resp_header(&r->resp, "Content-Type", type) == -1)
+		return -1;
+	return buf_add(&r->resp.body, body, len);
+}
+
+int
+resp_html(struct req *r, int status, const char *tpl, json_t *ctx)
+{
+	int rc = -1;
+
+	r->resp.status = status;
+	buf_reset(&r->resp.body);
+	if (ctx == NULL || r->tpl == NULL)
+		goto out;
+	if (json_object_get(ctx, "request_id") == NULL)
+		json_object_set_new(ctx, "request_id", json_string(r->request_id));
+	if (json_object_get(ctx, "version") == NULL && r->app->version != NULL)
+		json_object_set_new(ctx, "version", json_string(r->app->version));
+	if (tpl_render_page(r->tpl, tpl, ctx, &r->resp.body) == -1)
+		goto out;
+	if (!r->resp.has_type &&
+	    resp_header(&r->resp, "Content-Type", "text/html; charset=utf-8") == -1)
+		goto out;
+	rc = 0;
+out:
+	json_decref(ctx);
+	return rc;
+}
+
+/* Only same-origin relative paths: "/x", never "//host" or "/\host". */
+int
+resp_redirect(struct req *r, const char *location)
+{
+	if (location[0] != '/' || location[1] == '/' || location[1] == '\\')
+		location = "/";
+	r->resp.status = 303;
+	buf_reset(&r->resp.body);
+	return resp_header(&r->resp, "Location", location);
+}
+
+const char *
+http_status_text(int s)
+{
+	switch (s) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+void
+resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int json;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Messages can quote user input: keep them valid UTF-8 for JSON and HTML. */
+	if (!utf8_valid(msg, strlen(msg)))
+		snprintf(msg, sizeof(msg), "%s", http_status_text(status));
+	json = r->route != NULL ? r->route->kind == RK_JSON :
+	    http_path_is_json(r->path);
+	if (json) {
+		if (resp_json(r, status, json_pack("{s:s, s:s}", "error_code", code,
+		    "message", msg)) == 0)
+			return;
+	} else {
+		json_t *ctx = json_pack("{s:i, s:s, s:s, s:s}", "status", status,
+		    "title", http_status_text(status), "message", msg,
+		    "error_code", code);
+
+		if (resp_html(r, status, "error", ctx) == 0)
+			return;
+	}
+	/* Last resort: a fixed plain-text body. */
+	r->resp.status = status;
+	buf_reset(&r->resp.body);
+	if (buf_adds(&r->resp.body, msg) == -1)
+		buf_reset(&r->resp.body);
+	r->resp.has_type = 0;
+	buf_reset(&r->resp.headers);
+	if (resp_header(&r->resp, "Content-Type", "text/plain; charset=utf-8") == -1)
+		return;
+}
+
+int
+resp_serialize(struct req *r, struct buf *head)
+{
+	struct resp *s = &r->resp;
+
+	buf_reset(head);
+	if (buf_printf(head, "Status: %d %s\r\n", s->status,
+	    http_status_text(s->status)) == -1 ||
+	    buf_adds(head,
+	    "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
+	    "base-uri 'self'; form-action 'self'\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "Referrer-Policy: same-origin\r\n") == -1 ||
+	    buf_printf(head, "X-Request-Id: %s\r\n", r->request_id) == -1)
+		return -1;
+	if (!s->has_type && s->body.len > 0 &&
+	    buf_adds(head, "Content-Type: text/plain; charset=utf-8\r\n") == -1)
+		return -1;
+	if (s->headers.len > 0 && buf_add(head, s->headers.p, s->headers.len) == -1)
+		return -1;
+	if (strstr(buf_str(&s->headers), "Cache-Control:") == NULL &&
+	    buf_adds(head, "Cache-Control: no-store\r\n") == -1)
+		return -1;
+	if (buf_printf(head, "Content-Length: %zu\r\n\r\n", s->body.len) == -1)
+		return -1;
+	return 0;
+}

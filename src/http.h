@@ -1,0 +1,157 @@
+/* http.h: the request and response of one FastCGI exchange, the route table types, and dispatch. */
+#ifndef VERDICT_HTTP_H
+#define VERDICT_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "fields.h"
+#include "params.h"
+#include "util.h"
+
+struct req;
+struct db;
+struct tpl_set;
+
+typedef int (*handler_fn)(struct req *r);
+
+enum auth_level { AUTH_PUBLIC, AUTH_USER, AUTH_ADMIN };
+enum route_kind { RK_HTML, RK_JSON };
+
+/* Route flags. */
+#define R_DB          0x01   /* needs Postgres: 503 + Retry-After when it is away */
+#define R_BODY_FORM   0x02   /* accepts application/x-www-form-urlencoded */
+#define R_BODY_JSON   0x04   /* accepts application/json */
+#define R_BODY_MULTI  0x08   /* accepts multipart/form-data */
+#define R_LAX_FIELDS  0x10   /* unknown body fields are ignored (MLflow API) */
+
+/* One line of the route table (routes.c): every URL the server answers. */
+struct route {
+	const char *method;             /* "GET", "POST", ... */
+	const char *pattern;            /* "/api/models/{name}/versions/{version}" */
+	handler_fn handler;
+	enum auth_level auth;
+	enum route_kind kind;
+	unsigned flags;
+	const struct field *fields;     /* declared inputs, validated before the handler */
+	size_t nfields;
+};
+
+/* Process-wide, read-only after start. */
+struct app {
+	struct config cfg;
+	struct tpl_set *tpl;            /* NULL in dev mode: reloaded per request */
+	int schema_head;                /* highest migration number in sql_dir */
+	const char *version;
+	const struct route *routes;     /* NULL: the table in routes.c */
+	size_t nroutes;
+};
+
+struct resp {
+	int status;
+	struct buf headers;             /* "Name: value\r\n" lines */
+	struct buf body;
+	int has_type;
+	int head_only;                  /* HEAD: headers only */
+};
+
+struct req {
+	struct arena *a;
+	const struct app *app;
+	struct db *db;                  /* this worker's connection */
+	const struct tpl_set *tpl;
+
+	/* Copied from the FastCGI environment; arena memory. */
+	const char *method;
+	const char *path;
+	const char *query;
+	const char *content_type;
+	long long content_length;       /* -1 when absent or invalid */
+	const char *remote_addr;
+	const char *cookie_header;
+	const char *authorization;
+	const char *origin;
+	const char *referer;
+	const char *host;
+	int https;
+	char request_id[40];
+
+	const struct route *route;
+	struct params path_params;      /* {name} segments */
+	struct params query_params;
+	struct params body_params;      /* form or multipart */
+	struct params cookies;
+	json_t *json;                   /* application/json body, owned */
+	struct value *in;               /* validated fields, route->nfields long */
+
+	long long user_id;              /* 0 = anonymous */
+	struct resp resp;
+};
+
+/* Environment lookup over a NULL-terminated "NAME=value" array. */
+const char *env_get(char *const *envp, const char *name);
+
+/*
+ * Fills r from the FastCGI environment (copies everything into the arena).
+ * Returns 0, or -1 when the arena is exhausted.
+ */
+int req_init(struct req *r, struct arena *a, const struct app *app,
+    char *const *envp) WUR;
+void req_cleanup(struct req *r);
+
+/* 1 when this path is answered in JSON (API prefixes), else 0 (HTML). */
+int http_path_is_json(const char *path);
+
+/*
+ * The body cap that applies to r's content type for r's route, or 0 when
+ * the content type is not accepted by the route.
+ */
+size_t http_body_cap(const struct req *r);
+
+/*
+ * Routes r (method, path) and checks the announced body before it is read:
+ * sets r->route, or answers 404/405/400/411/413/415 itself. Returns 1 when
+ * the caller should read r->content_length bytes of body and then call
+ * http_dispatch, 0 when a response is already set.
+ */
+int http_prepare(struct req *r);
+
+/*
+ * Parses the body (len bytes, arena memory) and query, enforces auth, field
+ * declarations and the DB requirement, then runs the handler. Always leaves
+ * a complete response in r->resp.
+ */
+void http_dispatch(struct req *r, const char *body, size_t len);
+
+/* Response building. All return 0 or -1 (cap or bad value). */
+int resp_header(struct resp *s, const char *name, const char *value) WUR;
+int resp_cookie(struct resp *s, const char *name, const char *value,
+    const char *attrs) WUR;
+/* Steals the reference to j. Writes with `/` escaped and compact. */
+int resp_json(struct req *r, int status, json_t *j);
+/* Renders templates/<tpl>.html inside the layout with ctx (steals ctx). */
+int resp_html(struct req *r, int status, const char *tpl, json_t *ctx);
+int resp_redirect(struct req *r, const char *location);
+int resp_text(struct req *r, int status, const char *type, const char *body,
+    size_t len);
+/*
+ * An error in the form the route speaks: HTML page, or
+ * {"error_code": code, "message": ...}. Always succeeds in setting a
+ * response (falls back to a fixed body when even that fails).
+ */
+void resp_error(struct req *r, int status, const char *code,
+    const char *fmt, ...) PRINTF(4, 5);
+
+/* JSON number that is null for NaN/Inf (jansson rejects them). */
+json_t *json_number_or_null(double d);
+
+/*
+ * Serializes status line, security headers, r's headers and body into out,
+ * as a FastCGI responder writes them. Returns 0 or -1.
+ */
+int resp_serialize(struct req *r, struct buf *head) WUR;
+
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,319 @@
+/* util.c: per-request arena, capped growable buffer, UTF-8 check. */
+#include "util.h"
+
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK 16384
+
+struct chunk {
+	struct chunk *next;
+	size_t size;
+	size_t used;
+	max_align_t data[];
+};
+
+struct arena {
+	struct chunk *head;
+	size_t cap;
+	size_t total;    /* bytes of chunk payload currently allocated */
+};
+
+static struct chunk *
+chunk_new(size_t size)
+{
+	struct chunk *c = malloc(sizeof(*c) + size);
+
+	if (c == NULL)
+		return NULL;
+	c->next = NULL;
+	c->size = size;
+	c->used = 0;
+	return c;
+}
+
+struct arena *
+arena_new(size_t cap)
+{
+	struct arena *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->cap = cap;
+	a->head = chunk_new(ARENA_CHUNK);
+	if (a->head == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->total = ARENA_CHUNK;
+	return a;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct chunk *c = a->head;
+	size_t align = sizeof(max_align_t);
+	size_t need = (n + align - 1) & ~(align - 1);
+	void *p;
+
+	if (n == 0)
+		need = align;
+	if (need < n)
+		return NULL;
+	if (c->size - c->used < need) {
+		size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+
+		if (a->total + size > a->cap || a->total + size < a->total)
+			return NULL;
+		c = chunk_new(size);
+		if (c == NULL)
+			return NULL;
+		c->next = a->head;
+		a->head = c;
+		a->total += size;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	memset(p, 0, n);
+	return p;
+}
+
+char *
+arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+char *
+arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	p = arena_alloc(a, (size_t)n + 1);
+	if (p == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+size_t
+arena_used(const struct arena *a)
+{
+	return a->total;
+}
+
+/* Keeps the first (oldest) chunk so a steady request load allocates nothing. */
+void
+arena_reset(struct arena *a)
+{
+	struct chunk *c = a->head, *next;
+
+	while (c->next != NULL) {
+		next = c->next;
+		free(c);
+		c = next;
+	}
+	c->used = 0;
+	a->head = c;
+	a->total = c->size;
+}
+
+void
+arena_free(struct arena *a)
+{
+	struct chunk *c, *next;
+
+	if (a == NULL)
+		return;
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	/* Clamped so that max + 1 and the doubling below cannot overflow. */
+	b->max = max > SIZE_MAX / 4 ? SIZE_MAX / 4 : max;
+}
+
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->p[len] = '\0';
+	}
+}
+
+int
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (n > b->max || b->len > b->max - n)
+		return -1;
+	if (b->len + n + 1 > b->alloc) {
+		size_t na = b->alloc ? b->alloc : 256;
+		char *np;
+
+		while (na < b->len + n + 1)
+			na *= 2;
+		if (na > b->max + 1)
+			na = b->max + 1;
+		np = realloc(b->p, na);
+		if (np == NULL)
+			return -1;
+		b->p = np;
+		b->alloc = na;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int
+buf_addc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
+
+int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	char small[512];
+	va_list ap2;
+	int n;
+	char *big;
+	int rc;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return buf_add(b, small, (size_t)n);
+	if ((size_t)n > b->max)
+		return -1;
+	big = malloc((size_t)n + 1);
+	if (big == NULL)
+		return -1;
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	rc = buf_add(b, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->alloc = 0;
+}
+
+const char *
+buf_str(const struct buf *b)
+{
+	return b->p != NULL ? b->p : "";
+}
+
+int
+utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		uint32_t cp;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			len = 2;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			len = 3;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			len = 4;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		/* overlong forms, surrogates, beyond Unicode */
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += len;
+	}
+	return 1;
+}

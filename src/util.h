@@ -1,0 +1,53 @@
+/* util.h: per-request arena, capped growable buffer, small shared helpers. */
+#ifndef VERDICT_UTIL_H
+#define VERDICT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define WUR __attribute__((warn_unused_result))
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_LEN(x) (sizeof(x) / sizeof((x)[0]))
+
+/*
+ * Arena: a bump allocator with a hard cap. Everything allocated from it is
+ * valid until arena_reset() (end of the request) or arena_free(). Returns NULL
+ * when the cap would be exceeded; callers treat that as "request too large".
+ */
+struct arena;
+struct arena *arena_new(size_t cap) WUR;
+void *arena_alloc(struct arena *a, size_t n) WUR;          /* zeroed */
+char *arena_strndup(struct arena *a, const char *s, size_t n) WUR;
+char *arena_strdup(struct arena *a, const char *s) WUR;
+char *arena_printf(struct arena *a, const char *fmt, ...) PRINTF(2, 3) WUR;
+size_t arena_used(const struct arena *a);
+void arena_reset(struct arena *a);
+void arena_free(struct arena *a);
+
+/*
+ * buf: a growable byte buffer with a hard size cap (curl's dynbuf idea).
+ * buf_add* return 0, or -1 when the cap would be exceeded or memory ran out;
+ * the buffer is left unchanged on failure. p is always NUL-terminated when
+ * len > 0. buf_reset keeps the allocation for reuse; buf_free releases it.
+ */
+struct buf {
+	char *p;
+	size_t len;
+	size_t alloc;
+	size_t max;
+};
+void buf_init(struct buf *b, size_t max);
+int buf_add(struct buf *b, const void *data, size_t n) WUR;
+int buf_adds(struct buf *b, const char *s) WUR;
+int buf_addc(struct buf *b, char c) WUR;
+int buf_printf(struct buf *b, const char *fmt, ...) PRINTF(2, 3) WUR;
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) WUR;
+void buf_reset(struct buf *b);
+void buf_truncate(struct buf *b, size_t len);   /* shrink to len (no-op if longer) */
+void buf_free(struct buf *b);
+const char *buf_str(const struct buf *b);  /* "" when empty */
+
+/* 1 when s[0..n) is valid UTF-8 without NUL bytes, else 0. */
+int utf8_valid(const char *s, size_t n);
+
+#endif
