@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum ctype { C_STR, C_INT, C_SIZE, C_BOOL, C_MODE };
+enum ctype { C_STR, C_INT, C_SIZE, C_BOOL, C_MODE, C_LL };
 
 /* The one table of keys: name, type, where it lives. README documents each. */
 static const struct ckey {
@@ -34,6 +34,20 @@ static const struct ckey {
 	{ S(access_log) },
 	{ N(backlog, C_INT, 1, 65535) },
 	{ N(db_retry_after, C_INT, 1, 3600) },
+	{ N(session_idle, C_INT, 60, 365 * 86400) },
+	{ N(session_lifetime, C_INT, 60, 365 * 86400) },
+	{ N(token_lifetime, C_INT, 60, 365 * 86400) },
+	{ N(signup_open, C_BOOL, 0, 1) },
+	{ N(signup_per_hour, C_INT, 1, 1000000) },
+	{ N(login_max_failures, C_INT, 1, 1000) },
+	{ N(login_addr_max_failures, C_INT, 1, 100000) },
+	{ S(trusted_proxies) },
+	{ S(public_url) },
+	{ N(max_concurrent_hashes, C_INT, 0, 256) },
+	{ N(pwhash_opslimit, C_LL, 1, 1000) },
+	{ N(pwhash_memlimit, C_SIZE, 8192, 1LL << 32) },
+	{ S(password_blocklist) },
+	{ N(auth_cache_ttl, C_INT, 0, 3600) },
 #undef S
 #undef N
 };
@@ -56,6 +70,20 @@ config_defaults(struct config *c)
 	snprintf(c->access_log, sizeof(c->access_log), "-");
 	c->backlog = 1024;
 	c->db_retry_after = 1;
+	c->session_idle = 12 * 3600;
+	c->session_lifetime = 7 * 86400;
+	c->token_lifetime = 3600;
+	c->signup_open = 1;
+	c->signup_per_hour = 20;
+	c->login_max_failures = 5;
+	c->login_addr_max_failures = 50;
+	c->max_concurrent_hashes = 0;
+	/* libsodium's INTERACTIVE limits: ~96 ms per hash on the 2-core reference machine. */
+	c->pwhash_opslimit = 2;
+	c->pwhash_memlimit = 64u << 20;
+	snprintf(c->password_blocklist, sizeof(c->password_blocklist),
+	    "%s/common-passwords.txt", VERDICT_DATADIR);
+	c->auth_cache_ttl = 5;
 }
 
 static int
@@ -108,6 +136,7 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 	case C_INT:
 	case C_SIZE:
 	case C_MODE:
+	case C_LL:
 		errno = 0;
 		n = strtoll(value, &end, k->type == C_MODE ? 8 : 10);
 		if (errno != 0 || end == value || *end != '\0' ||
@@ -119,6 +148,8 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 		}
 		if (k->type == C_SIZE)
 			*(size_t *)((char *)c + k->off) = (size_t)n;
+		else if (k->type == C_LL)
+			*(long long *)((char *)c + k->off) = n;
 		else if (k->type == C_MODE)
 			*(unsigned *)((char *)c + k->off) = (unsigned)n;
 		else
@@ -254,6 +285,10 @@ config_dump(const struct config *c, struct buf *out)
 		case C_MODE:
 			rc = buf_printf(out, "%s = %04o\n", k->name,
 			    *(const unsigned *)p);
+			break;
+		case C_LL:
+			rc = buf_printf(out, "%s = %lld\n", k->name,
+			    *(const long long *)p);
 			break;
 		}
 		if (rc == -1)

@@ -20,6 +20,22 @@ struct config {
 	char access_log[512];
 	int backlog;
 	int db_retry_after;       /* seconds, sent with 503 when Postgres is away */
+
+	/* accounts */
+	int session_idle;         /* seconds without a request before a session ends */
+	int session_lifetime;     /* absolute session lifetime, seconds */
+	int token_lifetime;       /* OAuth2 password-grant access tokens, seconds */
+	int signup_open;
+	int signup_per_hour;      /* accounts created per client address per hour */
+	int login_max_failures;   /* per username in 15 minutes, then lockout */
+	int login_addr_max_failures;
+	char trusted_proxies[512];/* comma-separated addresses whose X-Forwarded-* is believed */
+	char public_url[256];     /* e.g. https://verdict.example.com; "" = derive */
+	int max_concurrent_hashes;/* 0 = max(1, threads / 2) */
+	long long pwhash_opslimit;
+	size_t pwhash_memlimit;
+	char password_blocklist[512];
+	int auth_cache_ttl;       /* seconds a verified session/token/Basic credential is cached */
 };
 
 /* Defaults for every key. */

@@ -14,7 +14,81 @@
  */
 #define DB_STATEMENTS(X) \
 	X(SCHEMA_VERSION, 1, "SELECT coalesce(max(version), 0) FROM schema_migrations") \
-	X(PING, 1, "SELECT 1")
+	X(PING, 1, "SELECT 1") \
+	/* users */ \
+	X(USER_INSERT, 0, "INSERT INTO users (username, password_hash, role) " \
+	    "VALUES ($1, $2, $3) RETURNING id") \
+	X(USER_BY_NAME, 1, "SELECT id, username, password_hash, role, disabled " \
+	    "FROM users WHERE lower(username) = lower($1)") \
+	X(USER_BY_ID, 1, "SELECT id, username, role, disabled, " \
+	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+	    "coalesce(to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), " \
+	    "password_hash FROM users WHERE id = $1") \
+	X(USER_SET_HASH, 0, "UPDATE users SET password_hash = $2, " \
+	    "password_changed_at = now() WHERE id = $1") \
+	X(USER_REHASH, 0, "UPDATE users SET password_hash = $2 WHERE id = $1") \
+	X(USER_LOGGED_IN, 0, "UPDATE users SET last_login_at = now() WHERE id = $1") \
+	X(USER_LIST, 1, "SELECT id, username, role, disabled, " \
+	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), " \
+	    "coalesce(to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') " \
+	    "FROM users WHERE $1 = '' OR username ILIKE '%' || $1 || '%' ESCAPE '\\' " \
+	    "ORDER BY lower(username) LIMIT $2::int OFFSET $3::int") \
+	X(USER_SET_ROLE, 0, "UPDATE users SET role = $2 WHERE id = $1") \
+	X(USER_SET_DISABLED, 0, "UPDATE users SET disabled = $2::boolean WHERE id = $1") \
+	/* sessions: token_hash is hex(BLAKE2b-256(raw token)) */ \
+	X(SESSION_INSERT, 0, "INSERT INTO sessions (token_hash, user_id, expires_at, " \
+	    "user_agent, addr) VALUES ($1, $2, now() + $3::int * interval '1 second', " \
+	    "$4, $5) RETURNING id") \
+	X(SESSION_LOOKUP, 1, "SELECT s.id, u.id, u.username, u.role, " \
+	    "extract(epoch FROM now() - s.last_seen_at)::int FROM sessions s " \
+	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 " \
+	    "AND s.expires_at > now() AND s.last_seen_at > now() - $2::int * " \
+	    "interval '1 second' AND NOT u.disabled") \
+	X(SESSION_TOUCH, 0, "UPDATE sessions SET last_seen_at = now() WHERE id = $1") \
+	X(SESSION_DELETE, 0, "DELETE FROM sessions WHERE token_hash = $1") \
+	X(SESSION_DELETE_OWN, 0, "DELETE FROM sessions WHERE id = $1 AND user_id = $2 " \
+	    "RETURNING token_hash") \
+	X(SESSION_DELETE_OTHERS, 0, "DELETE FROM sessions WHERE user_id = $1 AND id <> $2") \
+	X(SESSION_DELETE_USER, 0, "DELETE FROM sessions WHERE user_id = $1") \
+	X(SESSION_LIST, 1, "SELECT id, to_char(created_at AT TIME ZONE 'UTC', " \
+	    "'YYYY-MM-DD HH24:MI'), to_char(last_seen_at AT TIME ZONE 'UTC', " \
+	    "'YYYY-MM-DD HH24:MI'), coalesce(user_agent, ''), coalesce(addr, ''), " \
+	    "id = $2 FROM sessions WHERE user_id = $1 AND expires_at > now() " \
+	    "ORDER BY last_seen_at DESC LIMIT 100") \
+	/* API tokens */ \
+	X(TOKEN_INSERT, 0, "INSERT INTO api_tokens (token_hash, user_id, name, expires_at) " \
+	    "VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN now() + $4::int * " \
+	    "interval '1 second' END) RETURNING id") \
+	X(TOKEN_LOOKUP, 1, "SELECT t.id, u.id, u.username, u.role FROM api_tokens t " \
+	    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND " \
+	    "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) " \
+	    "AND NOT u.disabled") \
+	X(TOKEN_TOUCH, 0, "UPDATE api_tokens SET last_used_at = now() WHERE id = $1 " \
+	    "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')") \
+	X(TOKEN_LIST, 1, "SELECT id, name, to_char(created_at AT TIME ZONE 'UTC', " \
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(to_char(last_used_at AT TIME ZONE " \
+	    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(to_char(expires_at AT " \
+	    "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), revoked_at IS NOT NULL " \
+	    "FROM api_tokens WHERE user_id = $1 ORDER BY id DESC LIMIT 200") \
+	X(TOKEN_REVOKE, 0, "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 " \
+	    "AND user_id = $2 AND revoked_at IS NULL RETURNING token_hash") \
+	/* login throttling: failures in 15 min (per user since its last success) */ \
+	X(ATTEMPT_INSERT, 0, "INSERT INTO login_attempts (username, addr, success) " \
+	    "VALUES ($1, $2, $3::boolean)") \
+	X(ATTEMPT_FAILS, 1, "SELECT " \
+	    "(SELECT count(*) FROM login_attempts WHERE username = $1 AND NOT success " \
+	    " AND at > greatest(now() - interval '15 minutes', coalesce((SELECT max(at) " \
+	    " FROM login_attempts WHERE username = $1 AND success), '-infinity'))), " \
+	    "(SELECT coalesce(extract(epoch FROM now() - max(at)), 0) FROM login_attempts " \
+	    " WHERE username = $1 AND NOT success), " \
+	    "(SELECT count(*) FROM login_attempts WHERE addr = $2 AND NOT success " \
+	    " AND at > now() - interval '15 minutes'), " \
+	    "(SELECT coalesce(extract(epoch FROM now() - max(at)), 0) FROM login_attempts " \
+	    " WHERE addr = $2 AND NOT success)") \
+	X(SIGNUPS_BY_ADDR, 1, "SELECT count(*) FROM events WHERE kind = 'signup' " \
+	    "AND subject = $1 AND at > now() - interval '1 hour'") \
+	X(EVENT_INSERT, 0, "INSERT INTO events (kind, actor_id, subject, detail) " \
+	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb))")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,

@@ -12,4 +12,32 @@ int api_version(struct req *r);
 /* page-home.c */
 int page_home(struct req *r);
 
+/* api-account.c */
+int api_signup(struct req *r);
+int api_token(struct req *r);
+int api_me(struct req *r);
+int api_tokens_list(struct req *r);
+int api_tokens_create(struct req *r);
+int api_tokens_revoke(struct req *r);
+/* Shared with page-account.c. */
+int api_auth_error(struct req *r, enum auth_status st, const char *msg, int retry);
+json_t *account_tokens(struct req *r);
+enum auth_status account_revoke_token(struct req *r, const char *id);
+
+/* page-account.c */
+int page_signup(struct req *r);
+int page_signup_post(struct req *r);
+int page_login(struct req *r);
+int page_login_post(struct req *r);
+int page_logout(struct req *r);
+int page_account(struct req *r);
+int page_account_password(struct req *r);
+int page_account_session_revoke(struct req *r);
+int page_account_token_create(struct req *r);
+int page_account_token_revoke(struct req *r);
+
+/* page-admin.c */
+int page_admin_users(struct req *r);
+int page_admin_user_action(struct req *r);
+
 #endif

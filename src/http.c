@@ -100,6 +100,11 @@ req_init(struct req *r, struct arena *a, const struct app *app,
 	r->origin = env_dup(a, envp, "HTTP_ORIGIN");
 	r->referer = env_dup(a, envp, "HTTP_REFERER");
 	r->host = env_dup(a, envp, "HTTP_HOST");
+	r->server_port = env_dup(a, envp, "SERVER_PORT");
+	r->user_agent = env_dup(a, envp, "HTTP_USER_AGENT");
+	r->forwarded_for = env_dup(a, envp, "HTTP_X_FORWARDED_FOR");
+	r->forwarded_proto = env_dup(a, envp, "HTTP_X_FORWARDED_PROTO");
+	r->csrf_header = env_dup(a, envp, "HTTP_X_CSRF_TOKEN");
 	v = env_get(envp, "HTTPS");
 	r->https = v != NULL && (!strcmp(v, "on") || !strcmp(v, "1"));
 	v = env_get(envp, "HTTP_X_REQUEST_ID");
@@ -287,9 +292,15 @@ parse_inputs(struct req *r, const char *body, size_t len)
 
 		r->json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
 		if (r->json == NULL) {
-			resp_error(r, 400, "BAD_REQUEST",
-			    "malformed JSON body: %s at line %d column %d",
-			    e.text, e.line, e.column);
+			/* jansson names its own flag here; say what the client sent instead. */
+			if (strstr(e.text, "JSON_ALLOW_NUL") != NULL)
+				resp_error(r, 400, "BAD_REQUEST", "malformed JSON body: "
+				    "NUL characters (\\u0000) are not allowed (line %d column %d)",
+				    e.line, e.column);
+			else
+				resp_error(r, 400, "BAD_REQUEST",
+				    "malformed JSON body: %s at line %d column %d",
+				    e.text, e.line, e.column);
 			return -1;
 		}
 	} else if (media_is(r->content_type, "application/x-www-form-urlencoded")) {
@@ -335,50 +346,58 @@ validate_fields(struct req *r)
 	return 0;
 }
 
+static void
+answer_503_db(struct req *r, const char *what)
+{
+	char ra[16];
+
+	snprintf(ra, sizeof(ra), "%d", r->app->cfg.db_retry_after);
+	if (resp_header(&r->resp, "Retry-After", ra) == -1)
+		return;
+	resp_error(r, 503, "TEMPORARILY_UNAVAILABLE", "%s; retry in %s s", what, ra);
+}
+
+/*
+ * The order every request goes through: inputs parsed, the database made
+ * ready when anything below needs it, the caller identified, the route's
+ * auth level and CSRF enforced, the declared fields validated, then the
+ * handler. Public JSON routes without R_DB (/healthz) skip identification
+ * so they never touch Postgres.
+ */
 void
 http_dispatch(struct req *r, const char *body, size_t len)
 {
 	const struct route *rt = r->route;
+	int creds = (r->authorization != NULL && *r->authorization != '\0') ||
+	    r->cookie_header != NULL;
+	int identify = rt->auth != AUTH_PUBLIC || (rt->flags & R_DB) ||
+	    (creds && rt->kind == RK_HTML) ||
+	    (r->authorization != NULL && *r->authorization != '\0');
 
 	if (parse_inputs(r, body, len) == -1)
 		return;
-	if (rt->auth != AUTH_PUBLIC) {
-		/* Accounts arrive with the accounts issue; until then nothing is signed in. */
-		if (rt->kind == RK_HTML)
-			(void)resp_redirect(r, "/login");
-		else {
-			if (resp_header(&r->resp, "WWW-Authenticate",
-			    "Bearer realm=\"verdict\"") == -1)
-				return;
-			resp_error(r, 401, "UNAUTHENTICATED", "authentication required");
+	if ((identify || (rt->flags & R_DB)) && r->db != NULL &&
+	    db_ensure(r->db) == -1) {
+		if ((rt->flags & R_DB) || rt->auth != AUTH_PUBLIC ||
+		    (r->authorization != NULL && *r->authorization != '\0')) {
+			answer_503_db(r, "the database is unavailable");
+			return;
 		}
-		return;
+		identify = 0;   /* a public page still renders, anonymously */
 	}
+	if (identify && r->db != NULL && auth_identify(r) == -1)
+		return;
+	if (auth_enforce(r) == -1)
+		return;
 	if (validate_fields(r) == -1)
 		return;
-	if ((rt->flags & R_DB) && db_ensure(r->db) == -1) {
-		char ra[16];
-
-		snprintf(ra, sizeof(ra), "%d", r->app->cfg.db_retry_after);
-		if (resp_header(&r->resp, "Retry-After", ra) == -1)
-			return;
-		resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
-		    "the database is unavailable; retry in %s s", ra);
-		return;
-	}
 	if (rt->handler(r) == -1) {
 		buf_reset(&r->resp.headers);
 		buf_reset(&r->resp.body);
 		r->resp.has_type = 0;
-		if (db_lost(r->db)) {
-			char ra[16];
-
-			snprintf(ra, sizeof(ra), "%d", r->app->cfg.db_retry_after);
-			if (resp_header(&r->resp, "Retry-After", ra) == -1)
-				return;
-			resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
-			    "the database connection was lost; retry in %s s", ra);
-		} else
+		if (db_lost(r->db))
+			answer_503_db(r, "the database connection was lost");
+		else
 			resp_error(r, 500, "INTERNAL_ERROR",
 			    "internal error (request id %s)", r->request_id);
 	}
@@ -463,6 +482,50 @@ resp_text(struct req *r, int status, const char *type, const char *body,
 	return buf_add(&r->resp.body, body, len);
 }
 
+/* A flash travels in a short-lived cookie: base64url("kind:message"). */
+int
+resp_flash(struct req *r, const char *kind, const char *msg)
+{
+	char raw[300], enc[420];
+	const char *attrs = resp_cookie_attrs(r, 60);
+	int n = snprintf(raw, sizeof(raw), "%s:%s", kind, msg);
+
+	if (n < 0 || attrs == NULL)
+		return -1;
+	if ((size_t)n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)raw, (size_t)n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return resp_cookie(&r->resp, "verdict_flash", enc, attrs);
+}
+
+static void
+flash_take(struct req *r, json_t *ctx)
+{
+	const struct param *c = params_get(&r->cookies, "verdict_flash");
+	unsigned char dec[320];
+	size_t len;
+	char *colon;
+	const char *attrs;
+
+	if (c == NULL || c->value_len == 0 || strstr(buf_str(&r->resp.headers),
+	    "verdict_flash=") != NULL)
+		return;
+	if ((attrs = resp_cookie_attrs(r, 0)) == NULL ||
+	    resp_cookie(&r->resp, "verdict_flash", "", attrs) == -1)
+		return;
+	if (sodium_base642bin(dec, sizeof(dec) - 1, c->value, c->value_len, NULL,
+	    &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return;
+	dec[len] = '\0';
+	if (!utf8_valid((char *)dec, len) || (colon = strchr((char *)dec, ':')) == NULL)
+		return;
+	*colon = '\0';
+	if (json_object_get(ctx, "flash") == NULL)
+		json_object_set_new(ctx, "flash", json_pack("{s:s, s:s}", "kind",
+		    strcmp((char *)dec, "ok") == 0 ? "ok" : "error", "message", colon + 1));
+}
+
 int
 resp_html(struct req *r, int status, const char *tpl, json_t *ctx)
 {
@@ -476,6 +539,13 @@ resp_html(struct req *r, int status, const char *tpl, json_t *ctx)
 		json_object_set_new(ctx, "request_id", json_string(r->request_id));
 	if (json_object_get(ctx, "version") == NULL && r->app->version != NULL)
 		json_object_set_new(ctx, "version", json_string(r->app->version));
+	if (r->user.id != 0 && json_object_get(ctx, "user") == NULL)
+		json_object_set_new(ctx, "user", json_pack("{s:I, s:s, s:b}", "id",
+		    (json_int_t)r->user.id, "username", r->user.username, "admin",
+		    r->user.admin));
+	if (json_object_get(ctx, "csrf_token") == NULL && auth_csrf_token(r)[0] != '\0')
+		json_object_set_new(ctx, "csrf_token", json_string(auth_csrf_token(r)));
+	flash_take(r, ctx);
 	if (tpl_render_page(r->tpl, tpl, ctx, &r->resp.body) == -1)
 		goto out;
 	if (!r->resp.has_type &&
@@ -487,11 +557,23 @@ out:
 	return rc;
 }
 
-/* Only same-origin relative paths: "/x", never "//host" or "/\host". */
+/* 1 when loc is a same-origin path: "/x", never "//host", "/\\host" or control bytes. */
+int
+http_local_path_ok(const char *loc)
+{
+	if (loc == NULL || loc[0] != '/' || loc[1] == '/' || loc[1] == '\\')
+		return 0;
+	for (const char *p = loc; *p != '\0'; p++)
+		/* Browsers drop tabs and newlines from URLs: "/\t/evil" is "//evil". */
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p >= 0x7f || *p == '\\')
+			return 0;
+	return strlen(loc) < 2048;
+}
+
 int
 resp_redirect(struct req *r, const char *location)
 {
-	if (location[0] != '/' || location[1] == '/' || location[1] == '\\')
+	if (!http_local_path_ok(location))
 		location = "/";
 	r->resp.status = 303;
 	buf_reset(&r->resp.body);

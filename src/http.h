@@ -9,6 +9,7 @@
 #include "fields.h"
 #include "params.h"
 #include "util.h"
+#include "auth.h"
 
 struct req;
 struct db;
@@ -74,6 +75,11 @@ struct req {
 	const char *origin;
 	const char *referer;
 	const char *host;
+	const char *server_port;
+	const char *user_agent;
+	const char *forwarded_for;      /* X-Forwarded-For, believed only from trusted proxies */
+	const char *forwarded_proto;
+	const char *csrf_header;        /* X-CSRF-Token */
 	int https;
 	char request_id[40];
 
@@ -85,7 +91,11 @@ struct req {
 	json_t *json;                   /* application/json body, owned */
 	struct value *in;               /* validated fields, route->nfields long */
 
-	long long user_id;              /* 0 = anonymous */
+	struct auth_user user;          /* id 0 = anonymous */
+	const char *session_token;      /* raw verdict_session cookie when valid */
+	const char *pre_token;          /* raw verdict_pre cookie (login CSRF) */
+	char csrf[AUTH_HASH_HEX];       /* derived lazily by auth_csrf_token */
+	json_t *flash;                  /* {"kind","message"} for the next page */
 	struct resp resp;
 };
 
@@ -133,6 +143,11 @@ int resp_json(struct req *r, int status, json_t *j);
 /* Renders templates/<tpl>.html inside the layout with ctx (steals ctx). */
 int resp_html(struct req *r, int status, const char *tpl, json_t *ctx);
 int resp_redirect(struct req *r, const char *location);
+int http_local_path_ok(const char *loc);
+/* A one-shot message shown on the next HTML page (kind: "ok" or "error"). */
+int resp_flash(struct req *r, const char *kind, const char *msg) WUR;
+/* Cookie attributes every verdict cookie carries (Secure under HTTPS). */
+const char *resp_cookie_attrs(struct req *r, long long max_age);
 int resp_text(struct req *r, int status, const char *type, const char *body,
     size_t len);
 /*

@@ -4,13 +4,91 @@
 
 #define F(x) x, ARRAY_LEN(x)
 #define NOF NULL, 0
+#define FORM R_BODY_FORM
+#define JSON_OR_FORM (R_BODY_JSON | R_BODY_FORM)
+
+/*
+ * Field limits: usernames are capped generously here (256 bytes) so the
+ * username rules in auth.c give the precise message; passwords are capped
+ * at 1024 bytes so an oversized one is refused before any hashing.
+ */
+static const struct field f_credentials[] = {
+	{ "username", FT_STRING, 1, 1, 256, 0, 0, NULL },
+	{ "password", FT_STRING, 1, 1, PASSWORD_MAX, 0, 0, NULL },
+};
+static const struct field f_signup_form[] = {
+	{ "username", FT_STRING, 1, 1, 256, 0, 0, NULL },
+	{ "password", FT_STRING, 1, 1, PASSWORD_MAX, 0, 0, NULL },
+	{ "password2", FT_STRING, 0, 0, PASSWORD_MAX, 0, 0, NULL },
+};
+static const struct field f_login_form[] = {
+	{ "username", FT_STRING, 1, 1, 256, 0, 0, NULL },
+	{ "password", FT_STRING, 1, 1, PASSWORD_MAX, 0, 0, NULL },
+	{ "next", FT_STRING, 0, 0, 2000, 0, 0, NULL },
+};
+static const struct field f_login_page[] = {
+	{ "next", FT_STRING, 0, 0, 2000, 0, 0, NULL },
+};
+/* OAuth2PasswordRequestForm: scope, client_id, client_secret are accepted and ignored. */
+static const struct field f_oauth2[] = {
+	{ "username", FT_STRING, 1, 1, 256, 0, 0, NULL },
+	{ "password", FT_STRING, 1, 1, PASSWORD_MAX, 0, 0, NULL },
+	{ "grant_type", FT_STRING, 0, 0, 64, 0, 0, NULL },
+	{ "scope", FT_STRING, 0, 0, 1024, 0, 0, NULL },
+	{ "client_id", FT_STRING, 0, 0, 256, 0, 0, NULL },
+	{ "client_secret", FT_STRING, 0, 0, 256, 0, 0, NULL },
+};
+static const struct field f_token_new[] = {
+	{ "name", FT_STRING, 1, 1, 100, 0, 0, NULL },
+	{ "expires_in", FT_INT, 0, 0, 10 * 365 * 86400, 0, 0, NULL },
+};
+static const struct field f_token_form[] = {
+	{ "name", FT_STRING, 1, 1, 100, 0, 0, NULL },
+	{ "expires_days", FT_INT, 0, 0, 3650, 0, 0, NULL },
+};
+static const struct field f_password_change[] = {
+	{ "current_password", FT_STRING, 1, 1, PASSWORD_MAX, 0, 0, NULL },
+	{ "new_password", FT_STRING, 1, 1, PASSWORD_MAX, 0, 0, NULL },
+};
+static const struct field f_admin_list[] = {
+	{ "q", FT_STRING, 0, 0, 64, 0, 0, NULL },
+	{ "page", FT_INT, 0, 1, 100000, 0, 0, NULL },
+};
+static const char *const admin_actions[] = { "disable", "enable", "make_admin",
+	"make_user", "set_password", NULL };
+static const struct field f_admin_action[] = {
+	{ "action", FT_ENUM, 1, 0, 0, 0, 0, admin_actions },
+	{ "password", FT_STRING, 0, 1, PASSWORD_MAX, 0, 0, NULL },
+};
 
 const struct route routes[] = {
-	/* method  pattern        handler       auth         kind     flags  fields */
-	{ "GET", "/",            page_home,    AUTH_PUBLIC, RK_HTML, 0,     NOF },
-	{ "GET", "/healthz",     api_healthz,  AUTH_PUBLIC, RK_JSON, 0,     NOF },
-	{ "GET", "/readyz",      api_readyz,   AUTH_PUBLIC, RK_JSON, R_DB,  NOF },
-	{ "GET", "/api/version", api_version,  AUTH_PUBLIC, RK_JSON, 0,     NOF },
+	/* method   pattern                          handler                      auth         kind     flags              fields */
+	{ "GET",    "/",                             page_home,                   AUTH_PUBLIC, RK_HTML, 0,                 NOF },
+	{ "GET",    "/healthz",                      api_healthz,                 AUTH_PUBLIC, RK_JSON, 0,                 NOF },
+	{ "GET",    "/readyz",                       api_readyz,                  AUTH_PUBLIC, RK_JSON, R_DB,              NOF },
+	{ "GET",    "/api/version",                  api_version,                 AUTH_PUBLIC, RK_JSON, 0,                 NOF },
+
+	/* accounts: HTML */
+	{ "GET",    "/signup",                       page_signup,                 AUTH_PUBLIC, RK_HTML, R_DB,              NOF },
+	{ "POST",   "/signup",                       page_signup_post,            AUTH_PUBLIC, RK_HTML, R_DB | FORM,       F(f_signup_form) },
+	{ "GET",    "/login",                        page_login,                  AUTH_PUBLIC, RK_HTML, R_DB,              F(f_login_page) },
+	{ "POST",   "/login",                        page_login_post,             AUTH_PUBLIC, RK_HTML, R_DB | FORM,       F(f_login_form) },
+	{ "POST",   "/logout",                       page_logout,                 AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "GET",    "/account",                      page_account,                AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/account/password",             page_account_password,       AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_password_change) },
+	{ "POST",   "/account/sessions/{id}/revoke", page_account_session_revoke, AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "POST",   "/account/tokens",               page_account_token_create,   AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_token_form) },
+	{ "POST",   "/account/tokens/{id}/revoke",   page_account_token_revoke,   AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "GET",    "/admin/users",                  page_admin_users,            AUTH_ADMIN,  RK_HTML, R_DB,              F(f_admin_list) },
+	{ "POST",   "/admin/users/{id}",             page_admin_user_action,      AUTH_ADMIN,  RK_HTML, R_DB | FORM,       F(f_admin_action) },
+
+	/* accounts: JSON */
+	{ "POST",   "/api/signup",                   api_signup,                  AUTH_PUBLIC, RK_JSON, R_DB | JSON_OR_FORM, F(f_credentials) },
+	{ "POST",   "/api/token",                    api_token,                   AUTH_PUBLIC, RK_JSON, R_DB | FORM,       F(f_oauth2) },
+	{ "GET",    "/api/me",                       api_me,                      AUTH_USER,   RK_JSON, 0,                 NOF },
+	{ "GET",    "/api/tokens",                   api_tokens_list,             AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/tokens",                   api_tokens_create,           AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_token_new) },
+	{ "DELETE", "/api/tokens/{id}",              api_tokens_revoke,           AUTH_USER,   RK_JSON, R_DB,              NOF },
 };
 
 const size_t nroutes = ARRAY_LEN(routes);

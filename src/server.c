@@ -20,6 +20,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "template.h"
+#include "auth.h"
 
 #define ARENA_BASE (16u << 20)     /* per-request arena cap on top of the body cap */
 #define HEAD_MAX 32768
@@ -138,7 +139,7 @@ send:
 	lr.duration_us = now_us() - t0;
 	lr.bytes = r.resp.body.len;
 	lr.request_id = r.request_id;
-	lr.user_id = r.user_id;
+	lr.user_id = r.user.id;
 	log_request(&lr);
 	req_cleanup(&r);
 	tpl_free(dev_tpl);
@@ -314,6 +315,11 @@ main(int argc, char *argv[])
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 		nthreads = 2 * (int)(cores > 0 ? cores : 1);
+	}
+	if (auth_init(&app.cfg, nthreads, err, sizeof(err)) == -1) {
+		fprintf(stderr, "verdictd: %s\n", err);
+		log_msg("error", "%s", err);
+		goto out;
 	}
 	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
 		goto out;
