@@ -55,7 +55,7 @@ void *
 arena_alloc(struct arena *a, size_t n)
 {
 	struct chunk *c = a->head;
-	size_t align = sizeof(max_align_t);
+	size_t align = _Alignof(max_align_t);
 	size_t need = (n + align - 1) & ~(align - 1);
 	void *p;
 

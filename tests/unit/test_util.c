@@ -37,7 +37,7 @@ START_TEST(arena_alignment)
 	for (int i = 1; i < 50; i++) {
 		void *p = arena_alloc(a, (size_t)i);
 
-		ck_assert_uint_eq((uintptr_t)p % sizeof(max_align_t), 0);
+		ck_assert_uint_eq((uintptr_t)p % _Alignof(max_align_t), 0);
 	}
 	arena_free(a);
 }
