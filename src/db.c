@@ -180,6 +180,21 @@ db_command(struct db *d, const char *sql)
 	return ok ? 0 : -1;
 }
 
+void
+db_rollback(struct db *d)
+{
+	PGresult *res;
+
+	if (d->conn == NULL)
+		return;
+	res = PQexec(d->conn, "ROLLBACK");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(d->conn) != CONNECTION_OK) {
+		d->lost = 1;
+		d->ready = 0;
+	}
+	PQclear(res);
+}
+
 const char *db_sqlstate(const struct db *d) { return d->sqlstate; }
 const char *db_errmsg(const struct db *d) { return d->errmsg; }
 int db_lost(const struct db *d) { return d != NULL && d->lost; }

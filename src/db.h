@@ -88,7 +88,50 @@
 	X(SIGNUPS_BY_ADDR, 1, "SELECT count(*) FROM events WHERE kind = 'signup' " \
 	    "AND subject = $1 AND at > now() - interval '1 hour'") \
 	X(EVENT_INSERT, 0, "INSERT INTO events (kind, actor_id, subject, detail) " \
-	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb))")
+	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb))") \
+	/* registry: resolution of name + selector to a version id */ \
+	X(MODEL_EXISTS, 1, "SELECT 1 FROM registered_models WHERE name = $1") \
+	X(MODEL_RESOLVE_VERSION, 1, "SELECT id FROM model_versions WHERE name = $1 " \
+	    "AND version = $2::int") \
+	X(MODEL_RESOLVE_ALIAS, 1, "SELECT v.id FROM model_aliases a JOIN model_versions v " \
+	    "ON v.name = a.name AND v.version = a.version WHERE a.name = $1 AND a.alias = $2") \
+	X(MODEL_RESOLVE_STAGE, 1, "SELECT id FROM model_versions WHERE name = $1 " \
+	    "AND stage = $2 ORDER BY version DESC LIMIT 1") \
+	X(MODEL_RESOLVE_DEFAULT, 1, "SELECT id FROM model_versions WHERE name = $1 " \
+	    "AND stage <> 'Archived' ORDER BY (stage = 'Production') DESC, version DESC LIMIT 1") \
+	X(MODEL_LOAD, 1, "SELECT name, version, booster, spec::text FROM model_versions " \
+	    "WHERE id = $1") \
+	X(MODEL_CREATE, 0, "INSERT INTO registered_models (name, description, created_by) " \
+	    "VALUES ($1, $2, $3::bigint)") \
+	X(MODEL_LIST, 1, "SELECT m.name, m.description, " \
+	    "to_char(m.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+	    "(SELECT max(version) FROM model_versions v WHERE v.name = m.name), " \
+	    "(SELECT max(version) FROM model_versions v WHERE v.name = m.name " \
+	    " AND v.stage = 'Production') FROM registered_models m ORDER BY m.name LIMIT 1000") \
+	X(MODEL_VERSIONS, 1, "SELECT version, stage, status, source, coalesce(run_id, ''), " \
+	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+	    "num_features, coalesce((SELECT string_agg(alias, ',' ORDER BY alias) FROM " \
+	    "model_aliases a WHERE a.name = v.name AND a.version = v.version), '') " \
+	    "FROM model_versions v WHERE name = $1 ORDER BY version DESC") \
+	X(MODEL_GET, 1, "SELECT name, description FROM registered_models WHERE name = $1") \
+	X(VERSION_INSERT, 0, "INSERT INTO model_versions (name, version, source, run_id, " \
+	    "booster, booster_format, spec, num_features, created_by) SELECT $1, " \
+	    "coalesce(max(version), 0) + 1, $2, nullif($3, ''), $4::bytea, $5, $6::jsonb, " \
+	    "$7::int, $8::bigint FROM model_versions WHERE name = $1 RETURNING version") \
+	X(MODEL_LOCK, 0, "SELECT 1 FROM registered_models WHERE name = $1 FOR UPDATE") \
+	X(VERSION_STAGE_GET, 0, "SELECT stage FROM model_versions WHERE name = $1 " \
+	    "AND version = $2::int FOR UPDATE") \
+	X(VERSION_SET_STAGE, 0, "UPDATE model_versions SET stage = $3, updated_at = now() " \
+	    "WHERE name = $1 AND version = $2::int") \
+	X(VERSION_ARCHIVE_OTHERS, 0, "UPDATE model_versions SET stage = 'Archived', " \
+	    "updated_at = now() WHERE name = $1 AND version <> $2::int AND stage = $3 " \
+	    "RETURNING version") \
+	X(ALIAS_SET, 0, "INSERT INTO model_aliases (name, alias, version) VALUES ($1, $2, " \
+	    "$3::int) ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version") \
+	X(ALIAS_DELETE, 0, "DELETE FROM model_aliases WHERE name = $1 AND alias = $2 " \
+	    "RETURNING version") \
+	X(TRANSITION_INSERT, 0, "INSERT INTO model_transitions (name, version, what, " \
+	    "from_value, to_value, actor_id) VALUES ($1, $2::int, $3, $4, $5, $6::bigint)")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,
@@ -119,6 +162,9 @@ int db_ensure(struct db *d) WUR;
 PGresult *db_exec(struct db *d, enum stmt s, int n, const char *const *vals) WUR;
 /* Plain command without parameters (BEGIN, COMMIT, ROLLBACK). 0 or -1. */
 int db_command(struct db *d, const char *sql) WUR;
+
+/* ROLLBACK after a failed step; if even that fails the connection is lost and reconnects. */
+void db_rollback(struct db *d);
 
 const char *db_sqlstate(const struct db *d);
 const char *db_errmsg(const struct db *d);

@@ -36,6 +36,16 @@ int page_account_session_revoke(struct req *r);
 int page_account_token_create(struct req *r);
 int page_account_token_revoke(struct req *r);
 
+/* api-models.c */
+int api_models_create(struct req *r);
+int api_models_list(struct req *r);
+int api_models_get(struct req *r);
+int api_versions_create(struct req *r);
+int api_version_stage(struct req *r);
+int api_alias_set(struct req *r);
+int api_alias_delete(struct req *r);
+int api_predict(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

@@ -61,6 +61,35 @@ static const struct field f_admin_action[] = {
 	{ "password", FT_STRING, 0, 1, PASSWORD_MAX, 0, 0, NULL },
 };
 
+static const struct field f_model_new[] = {
+	{ "name", FT_STRING, 1, 1, 255, 0, 0, NULL },
+	{ "description", FT_STRING, 0, 0, 5000, 0, 0, NULL },
+};
+/* Boosters and specs arrive as multipart files (the spec may be a plain field). */
+static const struct field f_version_new[] = {
+	{ "booster", FT_FILE, 1, 0, 256 << 20, 0, 0, NULL },
+	{ "spec", FT_STRING, 1, 2, 4 << 20, 0, 0, NULL },
+	{ "source", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_id", FT_STRING, 0, 0, 64, 0, 0, NULL },
+};
+static const char *const stages[] = { "None", "Staging", "Production", "Archived",
+	"none", "staging", "production", "archived", NULL };
+static const struct field f_stage[] = {
+	{ "stage", FT_ENUM, 1, 0, 0, 0, 0, stages },
+	{ "archive_existing_versions", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_alias[] = {
+	{ "version", FT_INT, 1, 1, 1000000000, 0, 0, NULL },
+};
+static const struct field f_predict[] = {
+	{ "inputs", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "instances", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "version", FT_INT, 0, 1, 1000000000, 0, 0, NULL },
+	{ "alias", FT_STRING, 0, 1, 255, 0, 0, NULL },
+	{ "stage", FT_ENUM, 0, 0, 0, 0, 0, stages },
+	{ "explain", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
 	{ "GET",    "/",                             page_home,                   AUTH_PUBLIC, RK_HTML, 0,                 NOF },
@@ -89,6 +118,16 @@ const struct route routes[] = {
 	{ "GET",    "/api/tokens",                   api_tokens_list,             AUTH_USER,   RK_JSON, R_DB,              NOF },
 	{ "POST",   "/api/tokens",                   api_tokens_create,           AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_token_new) },
 	{ "DELETE", "/api/tokens/{id}",              api_tokens_revoke,           AUTH_USER,   RK_JSON, R_DB,              NOF },
+
+	/* model registry and serving: JSON */
+	{ "GET",    "/api/models",                   api_models_list,             AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/models",                   api_models_create,           AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_model_new) },
+	{ "GET",    "/api/models/{name}",            api_models_get,              AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/models/{name}/versions",   api_versions_create,         AUTH_USER,   RK_JSON, R_DB | R_BODY_MULTI, F(f_version_new) },
+	{ "POST",   "/api/models/{name}/versions/{version}/stage", api_version_stage, AUTH_USER, RK_JSON, R_DB | JSON_OR_FORM, F(f_stage) },
+	{ "PUT",    "/api/models/{name}/aliases/{alias}", api_alias_set,          AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_alias) },
+	{ "DELETE", "/api/models/{name}/aliases/{alias}", api_alias_delete,       AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/models/{name}/predict",    api_predict,                 AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_predict) },
 };
 
 const size_t nroutes = ARRAY_LEN(routes);

@@ -21,6 +21,8 @@
 #include "migrate.h"
 #include "template.h"
 #include "auth.h"
+#include "model.h"
+#include "predlog.h"
 
 #define ARENA_BASE (16u << 20)     /* per-request arena cap on top of the body cap */
 #define HEAD_MAX 32768
@@ -321,6 +323,11 @@ main(int argc, char *argv[])
 		log_msg("error", "%s", err);
 		goto out;
 	}
+	if (predlog_start(app.cfg.database_url, 1000) == -1 ||
+	    model_watcher_start(app.cfg.database_url) == -1) {
+		fprintf(stderr, "verdictd: cannot start the prediction log or model watcher\n");
+		goto out;
+	}
 	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
 		goto out;
 	nalloc = nthreads;
@@ -371,6 +378,9 @@ stop:
 	shutdown(listen_fd, SHUT_RDWR);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(workers[i].tid, NULL);
+	/* Workers are done: flush the last prediction rows, stop watching. */
+	predlog_stop();
+	model_watcher_stop();
 	rc = failed;
 	log_msg("info", "stopped");
 out:

@@ -1,0 +1,604 @@
+/* api-models.c: JSON model registry (models, versions, stages, aliases) and prediction serving. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "model.h"
+#include "predlog.h"
+#include "spec.h"
+
+#define PREDICT_MAX_BATCH 1000
+#define PREDLOG_TIMEOUT_MS 5000
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static const char *
+path_param(struct req *r, const char *name)
+{
+	const struct param *p = params_get(&r->path_params, name);
+
+	return p ? p->value : "";
+}
+
+static int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255 || !((s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == n;
+}
+
+static int
+version_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 10 && strspn(s, "0123456789") == n && s[0] != '0';
+}
+
+/* ---- registry ---- */
+
+int
+api_models_create(struct req *r)
+{
+	char uid[24];
+	const char *vals[3] = { r->in[0].s, r->in[1].present ? r->in[1].s : "", uid };
+	PGresult *res;
+
+	if (!name_ok(r->in[0].s)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "model name must be 1 to 255 "
+		    "letters, digits, '_', '.' or '-', starting with a letter or digit");
+		return 0;
+	}
+	snprintf(uid, sizeof(uid), "%lld", r->user.id);
+	if ((res = db_exec(r->db, STMT_MODEL_CREATE, 3, vals)) == NULL) {
+		if (!strcmp(db_sqlstate(r->db), "23505")) {
+			resp_error(r, 409, "RESOURCE_ALREADY_EXISTS",
+			    "registered model '%s' already exists", r->in[0].s);
+			return 0;
+		}
+		return -1;
+	}
+	PQclear(res);
+	return resp_json(r, 201, json_pack("{s:s, s:s}", "name", vals[0],
+	    "description", vals[1]));
+}
+
+int
+api_models_list(struct req *r)
+{
+	PGresult *res = db_exec(r->db, STMT_MODEL_LIST, 0, NULL);
+	json_t *arr;
+
+	if (res == NULL)
+		return -1;
+	arr = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *m = json_pack("{s:s, s:s, s:s}", "name", PQgetvalue(res, i, 0),
+		    "description", PQgetvalue(res, i, 1), "updated_at",
+		    PQgetvalue(res, i, 2));
+
+		json_object_set_new(m, "latest_version", PQgetisnull(res, i, 3) ?
+		    json_null() : json_integer(atoi(PQgetvalue(res, i, 3))));
+		json_object_set_new(m, "production_version", PQgetisnull(res, i, 4) ?
+		    json_null() : json_integer(atoi(PQgetvalue(res, i, 4))));
+		json_array_append_new(arr, m);
+	}
+	PQclear(res);
+	return resp_json(r, 200, json_pack("{s:o}", "models", arr));
+}
+
+int
+api_models_get(struct req *r)
+{
+	const char *name = path_param(r, "name");
+	const char *vals[1] = { name };
+	PGresult *res;
+	json_t *o, *versions;
+
+	if ((res = db_exec(r->db, STMT_MODEL_GET, 1, vals)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' does not exist",
+		    name);
+		return 0;
+	}
+	o = json_pack("{s:s, s:s}", "name", PQgetvalue(res, 0, 0), "description",
+	    PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if ((res = db_exec(r->db, STMT_MODEL_VERSIONS, 1, vals)) == NULL) {
+		json_decref(o);
+		return -1;
+	}
+	versions = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *aliases = json_array();
+		char *al = PQgetvalue(res, i, 7), *tok, *save = NULL;
+
+		for (tok = strtok_r(al, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(aliases, json_string(tok));
+		json_array_append_new(versions, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, "
+		    "s:i, s:o}", "version", atoi(PQgetvalue(res, i, 0)), "stage",
+		    PQgetvalue(res, i, 1), "status", PQgetvalue(res, i, 2), "source",
+		    PQgetvalue(res, i, 3), "run_id", PQgetvalue(res, i, 4), "created_at",
+		    PQgetvalue(res, i, 5), "num_features", atoi(PQgetvalue(res, i, 6)),
+		    "aliases", aliases));
+	}
+	PQclear(res);
+	json_object_set_new(o, "versions", versions);
+	return resp_json(r, 200, o);
+}
+
+/* multipart: booster (file), spec (file or field), optional source, run_id. */
+int
+api_versions_create(struct req *r)
+{
+	const char *name = path_param(r, "name");
+	const struct value *booster = &r->in[0], *specv = &r->in[1];
+	char fmt[8], err[512] = "", nf[16], uid[24];
+	int nfeat;
+	json_error_t je;
+	json_t *spec;
+	size_t esc_len;
+	unsigned char *esc = NULL;
+	char *spec_text = NULL;
+	const char *vals[8];
+	PGresult *res;
+	int rc = -1, version;
+
+	spec = json_loadb(specv->s, specv->len, JSON_REJECT_DUPLICATES, &je);
+	if (spec == NULL) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "spec is not valid JSON: %s "
+		    "(line %d)", je.text, je.line);
+		return 0;
+	}
+	if (model_validate(booster->s, booster->len, spec, fmt, &nfeat, err,
+	    sizeof(err)) == -1) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
+		rc = 0;
+		goto out;
+	}
+	/* bytea travels as hex text: one parameter, no escaping by hand. */
+	if ((esc = PQescapeByteaConn(db_conn(r->db), (const unsigned char *)booster->s,
+	    booster->len, &esc_len)) == NULL ||
+	    (spec_text = json_dumps(spec, JSON_COMPACT)) == NULL)
+		goto out;
+	if (db_command(r->db, "BEGIN") == -1)
+		goto out;
+	vals[0] = name;
+	if ((res = db_exec(r->db, STMT_MODEL_LOCK, 1, vals)) == NULL)
+		goto rollback;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(r->db);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' does not exist; "
+		    "create it first with POST /api/models", name);
+		rc = 0;
+		goto out;
+	}
+	PQclear(res);
+	snprintf(nf, sizeof(nf), "%d", nfeat);
+	snprintf(uid, sizeof(uid), "%lld", r->user.id);
+	vals[1] = r->in[2].present ? r->in[2].s : "";
+	vals[2] = r->in[3].present ? r->in[3].s : "";
+	vals[3] = (const char *)esc;
+	vals[4] = fmt;
+	vals[5] = spec_text;
+	vals[6] = nf;
+	vals[7] = uid;
+	if ((res = db_exec(r->db, STMT_VERSION_INSERT, 8, vals)) == NULL)
+		goto rollback;
+	version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (db_command(r->db, "COMMIT") == -1)
+		goto out;
+	rc = resp_json(r, 201, json_pack("{s:s, s:i, s:s, s:i}", "name", name, "version",
+	    version, "format", fmt, "num_features", nfeat));
+	goto out;
+rollback:
+	db_rollback(r->db);
+out:
+	PQfreemem(esc);
+	free(spec_text);
+	json_decref(spec);
+	return rc;
+}
+
+static const char *
+canonical_stage(const char *s)
+{
+	static const char *const stages[] = { "None", "Staging", "Production", "Archived" };
+
+	for (size_t i = 0; i < ARRAY_LEN(stages); i++)
+		if (!strcasecmp(s, stages[i]))
+			return stages[i];
+	return NULL;
+}
+
+int
+api_version_stage(struct req *r)
+{
+	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
+	const char *stage = canonical_stage(r->in[0].s);
+	int archive = r->in[1].present && r->in[1].b;
+	const char *vals[6];
+	char from[32], uid[24];
+	PGresult *res;
+
+	if (stage == NULL) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "stage must be one of None, "
+		    "Staging, Production, Archived");
+		return 0;
+	}
+	if (!version_ok(ver)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "version must be a positive integer");
+		return 0;
+	}
+	if (db_command(r->db, "BEGIN") == -1)
+		return -1;
+	vals[0] = name;
+	vals[1] = ver;
+	if ((res = db_exec(r->db, STMT_VERSION_STAGE_GET, 2, vals)) == NULL)
+		goto fail;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(r->db);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no version %s",
+		    name, ver);
+		return 0;
+	}
+	snprintf(from, sizeof(from), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	vals[2] = stage;
+	if ((res = db_exec(r->db, STMT_VERSION_SET_STAGE, 3, vals)) == NULL)
+		goto fail;
+	PQclear(res);
+	snprintf(uid, sizeof(uid), "%lld", r->user.id);
+	vals[2] = "stage";
+	vals[3] = from;
+	vals[4] = stage;
+	vals[5] = uid;
+	if ((res = db_exec(r->db, STMT_TRANSITION_INSERT, 6, vals)) == NULL)
+		goto fail;
+	PQclear(res);
+	/* MLflow's archive_existing_versions: others in the target stage are archived. */
+	if (archive && (!strcmp(stage, "Staging") || !strcmp(stage, "Production"))) {
+		vals[2] = stage;
+		if ((res = db_exec(r->db, STMT_VERSION_ARCHIVE_OTHERS, 3, vals)) == NULL)
+			goto fail;
+		for (int i = 0; i < PQntuples(res); i++) {
+			const char *tv[6] = { name, PQgetvalue(res, i, 0), "stage", stage,
+			    "Archived", uid };
+			PGresult *t = db_exec(r->db, STMT_TRANSITION_INSERT, 6, tv);
+
+			if (t == NULL) {
+				PQclear(res);
+				goto fail;
+			}
+			PQclear(t);
+		}
+		PQclear(res);
+	}
+	if (db_command(r->db, "COMMIT") == -1)
+		return -1;
+	return resp_json(r, 200, json_pack("{s:s, s:i, s:s}", "name", name, "version",
+	    atoi(ver), "stage", stage));
+fail:
+	db_rollback(r->db);
+	return -1;
+}
+
+static int
+alias_ok(const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n == 0 || n > 255 || strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+	    "QRSTUVWXYZ0123456789_-") != n)
+		return 0;
+	if (!strcasecmp(a, "latest"))
+		return 0;
+	if ((a[0] == 'v' || a[0] == 'V') && n > 1 && strspn(a + 1, "0123456789") == n - 1)
+		return 0;
+	return 1;
+}
+
+int
+api_alias_set(struct req *r)
+{
+	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
+	char ver[16], uid[24];
+	const char *vals[6] = { name, alias, ver };
+	PGresult *res;
+
+	if (!alias_ok(alias)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "alias must be 1 to 255 letters, "
+		    "digits, '_' or '-'; 'latest' and v<digits> are reserved");
+		return 0;
+	}
+	snprintf(ver, sizeof(ver), "%lld", r->in[0].i);
+	if ((res = db_exec(r->db, STMT_ALIAS_SET, 3, vals)) == NULL) {
+		if (!strcmp(db_sqlstate(r->db), "23503")) {
+			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST",
+			    "model '%.100s' has no version %s", name, ver);
+			return 0;
+		}
+		return -1;
+	}
+	PQclear(res);
+	snprintf(uid, sizeof(uid), "%lld", r->user.id);
+	{
+		char what[300];
+		const char *tv[6] = { name, ver, what, NULL, ver, uid };
+
+		snprintf(what, sizeof(what), "alias:%s", alias);
+		PQclear(db_exec(r->db, STMT_TRANSITION_INSERT, 6, tv));
+	}
+	return resp_json(r, 200, json_pack("{s:s, s:s, s:I}", "name", name, "alias", alias,
+	    "version", (json_int_t)r->in[0].i));
+}
+
+int
+api_alias_delete(struct req *r)
+{
+	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
+	const char *vals[2] = { name, alias };
+	PGresult *res;
+
+	if ((res = db_exec(r->db, STMT_ALIAS_DELETE, 2, vals)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no alias "
+		    "'%.100s'", name, alias);
+		return 0;
+	}
+	PQclear(res);
+	r->resp.status = 204;
+	return 0;
+}
+
+/* ---- serving ---- */
+
+/* One row's answer; the same object (minus prediction_id) is logged. */
+static json_t *
+row_output(struct model *m, const float *out)
+{
+	const struct spec *s = m->spec;
+	json_t *o = json_object(), *probs;
+
+	switch (spec_task(s)) {
+	case SPEC_REGRESSION:
+		json_object_set_new(o, "value", json_number_or_null(out[0]));
+		break;
+	case SPEC_BINARY: {
+		double p = out[0];
+
+		json_object_set_new(o, "value", json_number_or_null(p));
+		json_object_set_new(o, "label", json_string(spec_class_label(s,
+		    p >= spec_threshold(s) ? 1 : 0)));
+		probs = json_object();
+		json_object_set_new(probs, spec_class_label(s, 0), json_number_or_null(1 - p));
+		json_object_set_new(probs, spec_class_label(s, 1), json_number_or_null(p));
+		json_object_set_new(o, "probabilities", probs);
+		break;
+	}
+	case SPEC_MULTICLASS: {
+		size_t best = 0;
+
+		probs = json_object();
+		for (size_t c = 0; c < m->nout; c++) {
+			if (out[c] > out[best])
+				best = c;
+			json_object_set_new(probs, spec_class_label(s, c),
+			    json_number_or_null(out[c]));
+		}
+		json_object_set_new(o, "value", json_integer((json_int_t)best));
+		json_object_set_new(o, "label", json_string(spec_class_label(s, best)));
+		json_object_set_new(o, "probabilities", probs);
+		break;
+	}
+	}
+	return o;
+}
+
+/* SHAP contributions summed back to raw fields, plus the bias. */
+static int
+explain_row(struct req *r, struct model *m, const float *row, json_t *o)
+{
+	size_t width = spec_width(m->spec), groups = spec_task(m->spec) ==
+	    SPEC_MULTICLASS ? spec_nclasses(m->spec) : 1;
+	size_t cap = (width + 1) * groups;
+	float *c = arena_alloc(r->a, cap * sizeof(float));
+	double *sum;
+	size_t g = 0;
+	json_t *contrib;
+
+	if (c == NULL || model_contributions(m, row, c, cap) != (long)cap)
+		return -1;
+	if ((sum = arena_alloc(r->a, spec_ninputs(m->spec) * sizeof(double))) == NULL)
+		return -1;
+	/* Multiclass: explain the predicted class. */
+	if (groups > 1) {
+		json_t *v = json_object_get(o, "value");
+
+		g = (size_t)json_integer_value(v);
+	}
+	for (size_t f = 0; f < width; f++)
+		sum[spec_feature_input(m->spec, f)] += c[g * (width + 1) + f];
+	contrib = json_object();
+	for (size_t i = 0; i < spec_ninputs(m->spec); i++)
+		json_object_set_new(contrib, spec_input_name(m->spec, i),
+		    json_number_or_null(sum[i]));
+	json_object_set_new(o, "contributions", contrib);
+	json_object_set_new(o, "bias", json_number_or_null(c[g * (width + 1) + width]));
+	return 0;
+}
+
+int
+api_predict(struct req *r)
+{
+	const char *name = path_param(r, "name");
+	const struct value *inputs = &r->in[0], *instances = &r->in[1];
+	enum model_sel sel = SEL_DEFAULT;
+	const char *selv = "";
+	char err[512], vbuf[24];
+	struct model *m = NULL;
+	size_t n, width;
+	float *x, *y;
+	json_t *rows, *preds = NULL;
+	struct predlog_row *log = NULL;
+	long long t0 = now_us();
+	int status, rc = -1, nsel = 0;
+	size_t nlog = 0;
+
+	if (r->in[2].present) {
+		sel = SEL_VERSION;
+		snprintf(vbuf, sizeof(vbuf), "%lld", r->in[2].i);
+		selv = vbuf;
+		nsel++;
+	}
+	if (r->in[3].present) {
+		sel = SEL_ALIAS;
+		selv = r->in[3].s;
+		nsel++;
+	}
+	if (r->in[4].present) {
+		sel = SEL_STAGE;
+		selv = canonical_stage(r->in[4].s);
+		nsel++;
+	}
+	if (nsel > 1) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+		    "give at most one of 'version', 'alias' and 'stage'");
+		return 0;
+	}
+	if (inputs->present == instances->present) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+		    "give exactly one of 'inputs' (an object) and 'instances' (a list of objects)");
+		return 0;
+	}
+	if (inputs->present) {
+		if (!json_is_object(inputs->json)) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+			    "field 'inputs': must be an object of raw fields");
+			return 0;
+		}
+		rows = json_array();
+		json_array_append(rows, inputs->json);
+	} else {
+		if (!json_is_array(instances->json) || json_array_size(instances->json) == 0) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+			    "field 'instances': must be a non-empty list of objects");
+			return 0;
+		}
+		if (json_array_size(instances->json) > PREDICT_MAX_BATCH) {
+			resp_error(r, 413, "PAYLOAD_TOO_LARGE", "field 'instances': at most %d "
+			    "rows per request, got %zu", PREDICT_MAX_BATCH,
+			    json_array_size(instances->json));
+			return 0;
+		}
+		rows = json_incref(instances->json);
+	}
+	if ((m = model_acquire(r->db, name, sel, selv, &status, err, sizeof(err))) == NULL) {
+		if (status == 404)
+			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "%s", err);
+		else if (status == 503) {
+			if (resp_header(&r->resp, "Retry-After", "1") == -1)
+				goto out;
+			resp_error(r, 503, "TEMPORARILY_UNAVAILABLE", "%s; retry in 1 s", err);
+		} else
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	n = json_array_size(rows);
+	width = spec_width(m->spec);
+	x = arena_alloc(r->a, n * width * sizeof(float) + 1);
+	y = arena_alloc(r->a, n * m->nout * sizeof(float) + 1);
+	log = arena_alloc(r->a, n * sizeof(*log));
+	if (x == NULL || y == NULL || log == NULL) {
+		resp_error(r, 413, "PAYLOAD_TOO_LARGE", "request too large");
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *row = json_array_get(rows, i);
+
+		if (!json_is_object(row)) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+			    "instances[%zu]: must be an object of raw fields", i);
+			rc = 0;
+			goto out;
+		}
+		if (spec_transform(m->spec, row, 0, x + i * width, err, sizeof(err)) == -1) {
+			if (inputs->present)
+				resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
+			else
+				resp_error(r, 400, "INVALID_PARAMETER_VALUE", "instances[%zu]: %s",
+				    i, err);
+			rc = 0;
+			goto out;
+		}
+	}
+	if (model_predict(m, x, n, y) == -1)
+		goto out;
+	preds = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = row_output(m, y + i * m->nout);
+
+		if (r->in[5].present && r->in[5].b &&
+		    explain_row(r, m, x + i * width, o) == -1) {
+			json_decref(o);
+			goto out;
+		}
+		log[i].version_id = m->version_id;
+		log[i].user_id = r->user.id;
+		log[i].inputs = json_dumps(json_array_get(rows, i), JSON_COMPACT);
+		log[i].output = json_dumps(o, JSON_COMPACT);
+		log[i].request_id = r->request_id;
+		nlog = i + 1;
+		json_array_append_new(preds, o);
+	}
+	for (size_t i = 0; i < n; i++)
+		log[i].latency_us = (int)(now_us() - t0);
+	/* The answer leaves only after its rows are committed. */
+	if (predlog_write(log, n, PREDLOG_TIMEOUT_MS) == -1) {
+		if (resp_header(&r->resp, "Retry-After", "1") == -1)
+			goto out;
+		resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
+		    "the prediction could not be logged; retry in 1 s");
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(json_array_get(preds, i), "prediction_id",
+		    json_integer(log[i].id));
+	rc = resp_json(r, 200, json_pack("{s:s, s:i, s:O}", "model", m->name, "version",
+	    m->version, "predictions", preds));
+out:
+	for (size_t i = 0; i < nlog; i++) {
+		free((char *)log[i].inputs);
+		free((char *)log[i].output);
+	}
+	json_decref(preds);
+	json_decref(rows);
+	model_release(m);
+	return rc;
+}
