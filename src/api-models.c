@@ -451,6 +451,112 @@ explain_row(struct req *r, struct model *m, const float *row, json_t *o)
 	return 0;
 }
 
+/*
+ * The one prediction path behind every serving endpoint: rows (a JSON array
+ * of raw-field objects) through name + selector, each row committed to the
+ * log before it is returned. On success *out is {"model","version",
+ * "predictions":[...]} and 0 is returned; when the request was answered
+ * with an error, 1; on an internal failure, -1. single: error messages
+ * without the "instances[i]: " prefix.
+ */
+static int
+predict_core(struct req *r, const char *name, enum model_sel sel, const char *selv,
+    json_t *rows, int explain, int single, json_t **out)
+{
+	char err[512];
+	struct model *m = NULL;
+	size_t n = json_array_size(rows), width, nlog = 0;
+	float *x, *y;
+	json_t *preds = NULL;
+	struct predlog_row *log = NULL;
+	long long t0 = now_us();
+	int status, rc = -1;
+
+	*out = NULL;
+	if ((m = model_acquire(r->db, name, sel, selv, &status, err, sizeof(err))) == NULL) {
+		if (status == 404)
+			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "%s", err);
+		else if (status == 503) {
+			if (resp_header(&r->resp, "Retry-After", "1") == -1)
+				return -1;
+			resp_error(r, 503, "TEMPORARILY_UNAVAILABLE", "%s; retry in 1 s", err);
+		} else
+			return -1;
+		return 1;
+	}
+	width = spec_width(m->spec);
+	x = arena_alloc(r->a, n * width * sizeof(float) + 1);
+	y = arena_alloc(r->a, n * m->nout * sizeof(float) + 1);
+	log = arena_alloc(r->a, n * sizeof(*log) + 1);
+	if (x == NULL || y == NULL || log == NULL) {
+		resp_error(r, 413, "PAYLOAD_TOO_LARGE", "request too large");
+		rc = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *row = json_array_get(rows, i);
+
+		if (!json_is_object(row)) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+			    "instances[%zu]: must be an object of raw fields", i);
+			rc = 1;
+			goto out;
+		}
+		if (spec_transform(m->spec, row, 0, x + i * width, err, sizeof(err)) == -1) {
+			if (single)
+				resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
+			else
+				resp_error(r, 400, "INVALID_PARAMETER_VALUE", "instances[%zu]: %s",
+				    i, err);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (model_predict(m, x, n, y) == -1)
+		goto out;
+	preds = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = row_output(m, y + i * m->nout);
+
+		if (explain && explain_row(r, m, x + i * width, o) == -1) {
+			json_decref(o);
+			goto out;
+		}
+		log[i].version_id = m->version_id;
+		log[i].user_id = r->user.id;
+		log[i].inputs = json_dumps(json_array_get(rows, i), JSON_COMPACT);
+		log[i].output = json_dumps(o, JSON_COMPACT);
+		log[i].request_id = r->request_id;
+		nlog = i + 1;
+		json_array_append_new(preds, o);
+	}
+	for (size_t i = 0; i < n; i++)
+		log[i].latency_us = (int)(now_us() - t0);
+	/* The answer leaves only after its rows are committed. */
+	if (predlog_write(log, n, PREDLOG_TIMEOUT_MS) == -1) {
+		if (resp_header(&r->resp, "Retry-After", "1") == -1)
+			goto out;
+		resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
+		    "the prediction could not be logged; retry in 1 s");
+		rc = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(json_array_get(preds, i), "prediction_id",
+		    json_integer(log[i].id));
+	*out = json_pack("{s:s, s:i, s:O}", "model", m->name, "version", m->version,
+	    "predictions", preds);
+	rc = *out != NULL ? 0 : -1;
+out:
+	for (size_t i = 0; i < nlog; i++) {
+		free((char *)log[i].inputs);
+		free((char *)log[i].output);
+	}
+	json_decref(preds);
+	model_release(m);
+	return rc;
+}
+
 int
 api_predict(struct req *r)
 {
@@ -458,15 +564,9 @@ api_predict(struct req *r)
 	const struct value *inputs = &r->in[0], *instances = &r->in[1];
 	enum model_sel sel = SEL_DEFAULT;
 	const char *selv = "";
-	char err[512], vbuf[24];
-	struct model *m = NULL;
-	size_t n, width;
-	float *x, *y;
-	json_t *rows, *preds = NULL;
-	struct predlog_row *log = NULL;
-	long long t0 = now_us();
-	int status, rc = -1, nsel = 0;
-	size_t nlog = 0;
+	char vbuf[24];
+	json_t *rows, *out;
+	int nsel = 0, rc;
 
 	if (r->in[2].present) {
 		sel = SEL_VERSION;
@@ -516,89 +616,51 @@ api_predict(struct req *r)
 		}
 		rows = json_incref(instances->json);
 	}
-	if ((m = model_acquire(r->db, name, sel, selv, &status, err, sizeof(err))) == NULL) {
-		if (status == 404)
-			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "%s", err);
-		else if (status == 503) {
-			if (resp_header(&r->resp, "Retry-After", "1") == -1)
-				goto out;
-			resp_error(r, 503, "TEMPORARILY_UNAVAILABLE", "%s; retry in 1 s", err);
-		} else
-			goto out;
-		rc = 0;
-		goto out;
-	}
-	n = json_array_size(rows);
-	width = spec_width(m->spec);
-	x = arena_alloc(r->a, n * width * sizeof(float) + 1);
-	y = arena_alloc(r->a, n * m->nout * sizeof(float) + 1);
-	log = arena_alloc(r->a, n * sizeof(*log));
-	if (x == NULL || y == NULL || log == NULL) {
-		resp_error(r, 413, "PAYLOAD_TOO_LARGE", "request too large");
-		rc = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *row = json_array_get(rows, i);
-
-		if (!json_is_object(row)) {
-			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
-			    "instances[%zu]: must be an object of raw fields", i);
-			rc = 0;
-			goto out;
-		}
-		if (spec_transform(m->spec, row, 0, x + i * width, err, sizeof(err)) == -1) {
-			if (inputs->present)
-				resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
-			else
-				resp_error(r, 400, "INVALID_PARAMETER_VALUE", "instances[%zu]: %s",
-				    i, err);
-			rc = 0;
-			goto out;
-		}
-	}
-	if (model_predict(m, x, n, y) == -1)
-		goto out;
-	preds = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = row_output(m, y + i * m->nout);
-
-		if (r->in[5].present && r->in[5].b &&
-		    explain_row(r, m, x + i * width, o) == -1) {
-			json_decref(o);
-			goto out;
-		}
-		log[i].version_id = m->version_id;
-		log[i].user_id = r->user.id;
-		log[i].inputs = json_dumps(json_array_get(rows, i), JSON_COMPACT);
-		log[i].output = json_dumps(o, JSON_COMPACT);
-		log[i].request_id = r->request_id;
-		nlog = i + 1;
-		json_array_append_new(preds, o);
-	}
-	for (size_t i = 0; i < n; i++)
-		log[i].latency_us = (int)(now_us() - t0);
-	/* The answer leaves only after its rows are committed. */
-	if (predlog_write(log, n, PREDLOG_TIMEOUT_MS) == -1) {
-		if (resp_header(&r->resp, "Retry-After", "1") == -1)
-			goto out;
-		resp_error(r, 503, "TEMPORARILY_UNAVAILABLE",
-		    "the prediction could not be logged; retry in 1 s");
-		rc = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		json_object_set_new(json_array_get(preds, i), "prediction_id",
-		    json_integer(log[i].id));
-	rc = resp_json(r, 200, json_pack("{s:s, s:i, s:O}", "model", m->name, "version",
-	    m->version, "predictions", preds));
-out:
-	for (size_t i = 0; i < nlog; i++) {
-		free((char *)log[i].inputs);
-		free((char *)log[i].output);
-	}
-	json_decref(preds);
+	rc = predict_core(r, name, sel, selv, rows, r->in[5].present && r->in[5].b,
+	    inputs->present, &out);
 	json_decref(rows);
-	model_release(m);
-	return rc;
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	return resp_json(r, 200, out);
+}
+
+/*
+ * POST /predict: a flat JSON object of raw fields for the default model, the
+ * shape FastAPI services of this kind answer: {"prediction", "prediction_id"}
+ * (classification adds "probabilities"; "prediction" is then the label).
+ */
+int
+api_predict_flat(struct req *r)
+{
+	const char *name = r->app->cfg.default_model;
+	json_t *rows, *out, *p, *res;
+	int rc;
+
+	if (name[0] == '\0') {
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "no default model: set "
+		    "default_model in the configuration, or use /api/models/{name}/predict");
+		return 0;
+	}
+	if (r->json == NULL || !json_is_object(r->json)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+		    "the body must be a JSON object of raw fields");
+		return 0;
+	}
+	rows = json_array();
+	json_array_append(rows, r->json);
+	rc = predict_core(r, name, SEL_DEFAULT, "", rows, 0, 1, &out);
+	json_decref(rows);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	p = json_array_get(json_object_get(out, "predictions"), 0);
+	res = json_pack("{s:O, s:O}", "prediction", json_object_get(p, "label") ?
+	    json_object_get(p, "label") : json_object_get(p, "value"), "prediction_id",
+	    json_object_get(p, "prediction_id"));
+	if (json_object_get(p, "probabilities") != NULL)
+		json_object_set(res, "probabilities", json_object_get(p, "probabilities"));
+	json_object_set_new(res, "model", json_string(json_string_value(
+	    json_object_get(out, "model"))));
+	json_object_set(res, "version", json_object_get(out, "version"));
+	json_decref(out);
+	return resp_json(r, 200, res);
 }

@@ -48,6 +48,7 @@ static const struct ckey {
 	{ N(pwhash_memlimit, C_SIZE, 8192, 1LL << 32) },
 	{ S(password_blocklist) },
 	{ N(auth_cache_ttl, C_INT, 0, 3600) },
+	{ S(default_model) },
 #undef S
 #undef N
 };

@@ -36,6 +36,9 @@ struct config {
 	size_t pwhash_memlimit;
 	char password_blocklist[512];
 	int auth_cache_ttl;       /* seconds a verified session/token/Basic credential is cached */
+
+	/* serving */
+	char default_model[256];  /* model behind POST /predict; "" = none */
 };
 
 /* Defaults for every key. */

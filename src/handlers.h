@@ -45,6 +45,7 @@ int api_version_stage(struct req *r);
 int api_alias_set(struct req *r);
 int api_alias_delete(struct req *r);
 int api_predict(struct req *r);
+int api_predict_flat(struct req *r);
 
 /* page-admin.c */
 int page_admin_users(struct req *r);

@@ -128,6 +128,8 @@ const struct route routes[] = {
 	{ "PUT",    "/api/models/{name}/aliases/{alias}", api_alias_set,          AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_alias) },
 	{ "DELETE", "/api/models/{name}/aliases/{alias}", api_alias_delete,       AUTH_USER,   RK_JSON, R_DB,              NOF },
 	{ "POST",   "/api/models/{name}/predict",    api_predict,                 AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_predict) },
+	/* FastAPI-style: a flat object of raw fields for default_model; the spec checks every field */
+	{ "POST",   "/predict",                      api_predict_flat,            AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_LAX_FIELDS, NOF },
 };
 
 const size_t nroutes = ARRAY_LEN(routes);

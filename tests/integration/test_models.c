@@ -142,13 +142,14 @@ oracle(const char *model, size_t len, const float *x, int rows, float *out, int 
 	XGBoosterFree(b);
 }
 
+/* Built once in main, before any thread: client threads only read it. */
+static char auth_header[200];
+
 static const char *const *
 auth(void)
 {
-	static char h[200];
-	static const char *hdrs[2] = { h, NULL };
+	static const char *hdrs[2] = { auth_header, NULL };
 
-	snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
 	return hdrs;
 }
 
@@ -547,6 +548,81 @@ START_TEST(bad_inputs_are_4xx)
 }
 END_TEST
 
+START_TEST(explanations_add_up)
+{
+	char name[64], path[160], body[1024], rj[512];
+	size_t len;
+	char *model = train("reg:squarederror", 0, 20, "json", &len);
+	struct http_resp r;
+	struct row rw = make_row(11);
+	json_t *j, *p, *c;
+	double sum;
+
+	snprintf(name, sizeof(name), "shap%d", getpid());
+	create_model(name);
+	ck_assert_int_eq(upload(name, model, len, spec_reg, &r), 201);
+	http_resp_free(&r);
+	row_json(&rw, rj, sizeof(rj));
+	snprintf(path, sizeof(path), "/api/models/%s/predict", name);
+	snprintf(body, sizeof(body), "{\"inputs\":%s,\"explain\":true}", rj);
+	ck_assert_msg(post_json(path, body, &r) == 200, "%s", r.body);
+	j = http_json(&r);
+	p = json_array_get(json_object_get(j, "predictions"), 0);
+	c = json_object_get(p, "contributions");
+	/* One contribution per raw field (one_hot and datetime columns summed back). */
+	ck_assert_uint_eq(json_object_size(c), 4);
+	sum = json_number_value(json_object_get(p, "bias"));
+	ck_assert_ptr_nonnull(json_object_get(c, "city"));
+	ck_assert_ptr_nonnull(json_object_get(c, "when"));
+	{
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(c, key, v)
+			sum += json_number_value(v);
+	}
+	/* For regression, the contributions and the bias add up to the prediction. */
+	ck_assert_msg(fabs(sum - json_number_value(json_object_get(p, "value"))) < 1e-3,
+	    "sum %g value %g", sum, json_number_value(json_object_get(p, "value")));
+	json_decref(j);
+	http_resp_free(&r);
+	free(model);
+}
+END_TEST
+
+START_TEST(flat_predict_for_default_model)
+{
+	char name[64], rj[512];
+	size_t len;
+	char *model = train("binary:logistic", 0, 10, "json", &len);
+	struct http_resp r;
+	struct row rw = make_row(21);
+	json_t *j;
+	const char *label;
+
+	/* The model main() named in VERDICT_DEFAULT_MODEL (tests run in forked children). */
+	snprintf(name, sizeof(name), "%s", getenv("VERDICT_DEFAULT_MODEL"));
+	create_model(name);
+	ck_assert_int_eq(upload(name, model, len, spec_bin, &r), 201);
+	http_resp_free(&r);
+	row_json(&rw, rj, sizeof(rj));
+	ck_assert_msg(post_json("/predict", rj, &r) == 200, "%s", r.body);
+	j = http_json(&r);
+	label = json_string_value(json_object_get(j, "prediction"));
+	ck_assert(label && (!strcmp(label, "late") || !strcmp(label, "on_time")));
+	ck_assert_int_gt(json_integer_value(json_object_get(j, "prediction_id")), 0);
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(j, "probabilities"), "late"));
+	json_decref(j);
+	http_resp_free(&r);
+	ck_assert_int_eq(post_json("/predict", "{\"x1\":1,\"city\":\"a\",\"bogus\":2}", &r), 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "unknown field 'bogus'"));
+	http_resp_free(&r);
+	ck_assert_int_eq(post_json("/predict", "[1]", &r), 400);
+	http_resp_free(&r);
+	free(model);
+}
+END_TEST
+
 struct swap_arg {
 	const char *path;
 	const char *body;
@@ -687,6 +763,8 @@ main(void)
 		    "[\"low\",\"mid\",\"high\"],%s", rest);
 	}
 	setenv("VERDICT_TRUSTED_PROXIES", "127.0.0.1", 1);
+	snprintf(body, sizeof(body), "flat%d", getpid());
+	setenv("VERDICT_DEFAULT_MODEL", body, 1);
 	if (harness_start() == -1)
 		return 99;
 	/* One account and token for every test. */
@@ -703,6 +781,7 @@ main(void)
 		return 99;
 	j = http_json(&r);
 	snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(j, "access_token")));
+	snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", token);
 	json_decref(j);
 	http_resp_free(&r);
 
@@ -712,6 +791,8 @@ main(void)
 	tcase_add_test(tc, invalid_uploads_store_nothing);
 	tcase_add_test(tc, selectors_stages_aliases);
 	tcase_add_test(tc, bad_inputs_are_4xx);
+	tcase_add_test(tc, explanations_add_up);
+	tcase_add_test(tc, flat_predict_for_default_model);
 	tcase_add_test(tc, hot_swap_under_load);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
