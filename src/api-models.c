@@ -10,6 +10,7 @@
 #include "model.h"
 #include "predlog.h"
 #include "spec.h"
+#include "registry.h"
 
 #define PREDICT_MAX_BATCH 1000
 #define PREDLOG_TIMEOUT_MS 5000
@@ -54,29 +55,40 @@ version_ok(const char *s)
 /* ---- registry ---- */
 
 int
-api_models_create(struct req *r)
+registry_create_model(struct req *r, const char *name, const char *description)
 {
 	char uid[24];
-	const char *vals[3] = { r->in[0].s, r->in[1].present ? r->in[1].s : "", uid };
+	const char *vals[3] = { name, description ? description : "", uid };
 	PGresult *res;
 
-	if (!name_ok(r->in[0].s)) {
+	if (!name_ok(name)) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "model name must be 1 to 255 "
 		    "letters, digits, '_', '.' or '-', starting with a letter or digit");
-		return 0;
+		return 1;
 	}
 	snprintf(uid, sizeof(uid), "%lld", r->user.id);
 	if ((res = db_exec(r->db, STMT_MODEL_CREATE, 3, vals)) == NULL) {
 		if (!strcmp(db_sqlstate(r->db), "23505")) {
 			resp_error(r, 409, "RESOURCE_ALREADY_EXISTS",
-			    "registered model '%s' already exists", r->in[0].s);
-			return 0;
+			    "registered model '%s' already exists", name);
+			return 1;
 		}
 		return -1;
 	}
 	PQclear(res);
-	return resp_json(r, 201, json_pack("{s:s, s:s}", "name", vals[0],
-	    "description", vals[1]));
+	return 0;
+}
+
+int
+api_models_create(struct req *r)
+{
+	const char *desc = r->in[1].present ? r->in[1].s : "";
+	int rc = registry_create_model(r, r->in[0].s, desc);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	return resp_json(r, 201, json_pack("{s:s, s:s}", "name", r->in[0].s,
+	    "description", desc));
 }
 
 int
@@ -145,12 +157,15 @@ api_models_get(struct req *r)
 	return resp_json(r, 200, o);
 }
 
-/* multipart: booster (file), spec (file or field), optional source, run_id. */
+/*
+ * Adds a version after validating booster + spec; *version gets its number.
+ * 0, 1 (answered with a 4xx), or -1.
+ */
 int
-api_versions_create(struct req *r)
+registry_add_version(struct req *r, const char *name, const char *booster_bytes,
+    size_t booster_len, const char *spec_text_in, size_t spec_len,
+    const char *source, const char *run_id, int *version_out)
 {
-	const char *name = path_param(r, "name");
-	const struct value *booster = &r->in[0], *specv = &r->in[1];
 	char fmt[8], err[512] = "", nf[16], uid[24];
 	int nfeat;
 	json_error_t je;
@@ -162,21 +177,21 @@ api_versions_create(struct req *r)
 	PGresult *res;
 	int rc = -1, version;
 
-	spec = json_loadb(specv->s, specv->len, JSON_REJECT_DUPLICATES, &je);
+	spec = json_loadb(spec_text_in, spec_len, JSON_REJECT_DUPLICATES, &je);
 	if (spec == NULL) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "spec is not valid JSON: %s "
 		    "(line %d)", je.text, je.line);
-		return 0;
+		return 1;
 	}
-	if (model_validate(booster->s, booster->len, spec, fmt, &nfeat, err,
+	if (model_validate(booster_bytes, booster_len, spec, fmt, &nfeat, err,
 	    sizeof(err)) == -1) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
-		rc = 0;
+		rc = 1;
 		goto out;
 	}
 	/* bytea travels as hex text: one parameter, no escaping by hand. */
-	if ((esc = PQescapeByteaConn(db_conn(r->db), (const unsigned char *)booster->s,
-	    booster->len, &esc_len)) == NULL ||
+	if ((esc = PQescapeByteaConn(db_conn(r->db), (const unsigned char *)booster_bytes,
+	    booster_len, &esc_len)) == NULL ||
 	    (spec_text = json_dumps(spec, JSON_COMPACT)) == NULL)
 		goto out;
 	if (db_command(r->db, "BEGIN") == -1)
@@ -188,15 +203,15 @@ api_versions_create(struct req *r)
 		PQclear(res);
 		db_rollback(r->db);
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' does not exist; "
-		    "create it first with POST /api/models", name);
-		rc = 0;
+		    "create it first", name);
+		rc = 1;
 		goto out;
 	}
 	PQclear(res);
 	snprintf(nf, sizeof(nf), "%d", nfeat);
 	snprintf(uid, sizeof(uid), "%lld", r->user.id);
-	vals[1] = r->in[2].present ? r->in[2].s : "";
-	vals[2] = r->in[3].present ? r->in[3].s : "";
+	vals[1] = source ? source : "";
+	vals[2] = run_id ? run_id : "";
 	vals[3] = (const char *)esc;
 	vals[4] = fmt;
 	vals[5] = spec_text;
@@ -208,8 +223,8 @@ api_versions_create(struct req *r)
 	PQclear(res);
 	if (db_command(r->db, "COMMIT") == -1)
 		goto out;
-	rc = resp_json(r, 201, json_pack("{s:s, s:i, s:s, s:i}", "name", name, "version",
-	    version, "format", fmt, "num_features", nfeat));
+	*version_out = version;
+	rc = 0;
 	goto out;
 rollback:
 	db_rollback(r->db);
@@ -220,7 +235,22 @@ out:
 	return rc;
 }
 
-static const char *
+/* multipart: booster (file), spec (file or field), optional source, run_id. */
+int
+api_versions_create(struct req *r)
+{
+	int version = 0;
+	int rc = registry_add_version(r, path_param(r, "name"), r->in[0].s, r->in[0].len,
+	    r->in[1].s, r->in[1].len, r->in[2].present ? r->in[2].s : "",
+	    r->in[3].present ? r->in[3].s : "", &version);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	return resp_json(r, 201, json_pack("{s:s, s:i}", "name", path_param(r, "name"),
+	    "version", version));
+}
+
+const char *
 canonical_stage(const char *s)
 {
 	static const char *const stages[] = { "None", "Staging", "Production", "Archived" };
@@ -232,11 +262,10 @@ canonical_stage(const char *s)
 }
 
 int
-api_version_stage(struct req *r)
+registry_set_stage(struct req *r, const char *name, const char *ver,
+    const char *stage_in, int archive)
 {
-	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
-	const char *stage = canonical_stage(r->in[0].s);
-	int archive = r->in[1].present && r->in[1].b;
+	const char *stage = canonical_stage(stage_in);
 	const char *vals[6];
 	char from[32], uid[24];
 	PGresult *res;
@@ -244,11 +273,11 @@ api_version_stage(struct req *r)
 	if (stage == NULL) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "stage must be one of None, "
 		    "Staging, Production, Archived");
-		return 0;
+		return 1;
 	}
 	if (!version_ok(ver)) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "version must be a positive integer");
-		return 0;
+		return 1;
 	}
 	if (db_command(r->db, "BEGIN") == -1)
 		return -1;
@@ -261,7 +290,7 @@ api_version_stage(struct req *r)
 		db_rollback(r->db);
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no version %s",
 		    name, ver);
-		return 0;
+		return 1;
 	}
 	snprintf(from, sizeof(from), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -297,11 +326,23 @@ api_version_stage(struct req *r)
 	}
 	if (db_command(r->db, "COMMIT") == -1)
 		return -1;
-	return resp_json(r, 200, json_pack("{s:s, s:i, s:s}", "name", name, "version",
-	    atoi(ver), "stage", stage));
+	return 0;
 fail:
 	db_rollback(r->db);
 	return -1;
+}
+
+int
+api_version_stage(struct req *r)
+{
+	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
+	int rc = registry_set_stage(r, name, ver, r->in[0].s,
+	    r->in[1].present && r->in[1].b);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	return resp_json(r, 200, json_pack("{s:s, s:i, s:s}", "name", name, "version",
+	    atoi(ver), "stage", canonical_stage(r->in[0].s)));
 }
 
 static int
@@ -320,9 +361,8 @@ alias_ok(const char *a)
 }
 
 int
-api_alias_set(struct req *r)
+registry_set_alias(struct req *r, const char *name, const char *alias, long long version)
 {
-	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
 	char ver[16], uid[24];
 	const char *vals[6] = { name, alias, ver };
 	PGresult *res;
@@ -330,14 +370,14 @@ api_alias_set(struct req *r)
 	if (!alias_ok(alias)) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "alias must be 1 to 255 letters, "
 		    "digits, '_' or '-'; 'latest' and v<digits> are reserved");
-		return 0;
+		return 1;
 	}
-	snprintf(ver, sizeof(ver), "%lld", r->in[0].i);
+	snprintf(ver, sizeof(ver), "%lld", version);
 	if ((res = db_exec(r->db, STMT_ALIAS_SET, 3, vals)) == NULL) {
 		if (!strcmp(db_sqlstate(r->db), "23503")) {
 			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST",
 			    "model '%.100s' has no version %s", name, ver);
-			return 0;
+			return 1;
 		}
 		return -1;
 	}
@@ -350,14 +390,24 @@ api_alias_set(struct req *r)
 		snprintf(what, sizeof(what), "alias:%s", alias);
 		PQclear(db_exec(r->db, STMT_TRANSITION_INSERT, 6, tv));
 	}
+	return 0;
+}
+
+int
+api_alias_set(struct req *r)
+{
+	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
+	int rc = registry_set_alias(r, name, alias, r->in[0].i);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
 	return resp_json(r, 200, json_pack("{s:s, s:s, s:I}", "name", name, "alias", alias,
 	    "version", (json_int_t)r->in[0].i));
 }
 
 int
-api_alias_delete(struct req *r)
+registry_delete_alias(struct req *r, const char *name, const char *alias)
 {
-	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
 	const char *vals[2] = { name, alias };
 	PGresult *res;
 
@@ -367,9 +417,19 @@ api_alias_delete(struct req *r)
 		PQclear(res);
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no alias "
 		    "'%.100s'", name, alias);
-		return 0;
+		return 1;
 	}
 	PQclear(res);
+	return 0;
+}
+
+int
+api_alias_delete(struct req *r)
+{
+	int rc = registry_delete_alias(r, path_param(r, "name"), path_param(r, "alias"));
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
 	r->resp.status = 204;
 	return 0;
 }
@@ -459,8 +519,8 @@ explain_row(struct req *r, struct model *m, const float *row, json_t *o)
  * with an error, 1; on an internal failure, -1. single: error messages
  * without the "instances[i]: " prefix.
  */
-static int
-predict_core(struct req *r, const char *name, enum model_sel sel, const char *selv,
+int
+serving_predict(struct req *r, const char *name, enum model_sel sel, const char *selv,
     json_t *rows, int explain, int single, json_t **out)
 {
 	char err[512];
@@ -616,7 +676,7 @@ api_predict(struct req *r)
 		}
 		rows = json_incref(instances->json);
 	}
-	rc = predict_core(r, name, sel, selv, rows, r->in[5].present && r->in[5].b,
+	rc = serving_predict(r, name, sel, selv, rows, r->in[5].present && r->in[5].b,
 	    inputs->present, &out);
 	json_decref(rows);
 	if (rc != 0)
@@ -648,7 +708,7 @@ api_predict_flat(struct req *r)
 	}
 	rows = json_array();
 	json_array_append(rows, r->json);
-	rc = predict_core(r, name, SEL_DEFAULT, "", rows, 0, 1, &out);
+	rc = serving_predict(r, name, SEL_DEFAULT, "", rows, 0, 1, &out);
 	json_decref(rows);
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;
