@@ -12,7 +12,6 @@
 #include "spec.h"
 #include "registry.h"
 
-#define PREDICT_MAX_BATCH 1000
 #define PREDLOG_TIMEOUT_MS 5000
 
 static long long

@@ -47,6 +47,15 @@ int api_alias_delete(struct req *r);
 int api_predict(struct req *r);
 int api_predict_flat(struct req *r);
 
+/* api-serving.c */
+int api_invocations(struct req *r);
+int api_ping(struct req *r);
+int api_v2_live(struct req *r);
+int api_v2_ready(struct req *r);
+int api_v2_model(struct req *r);
+int api_v2_model_ready(struct req *r);
+int api_v2_infer(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

@@ -171,6 +171,8 @@ http_body_cap(const struct req *r)
 		return c->max_form_body;
 	if ((f & R_BODY_MULTI) && media_is(r->content_type, "multipart/form-data"))
 		return c->max_multipart_body;
+	if ((f & R_BODY_CSV) && media_is(r->content_type, "text/csv"))
+		return c->max_json_body;
 	return 0;
 }
 
@@ -184,6 +186,8 @@ method_has_body(const char *m)
 static const char *
 accepted_types(unsigned f)
 {
+	if ((f & R_BODY_JSON) && (f & R_BODY_CSV))
+		return "application/json or text/csv";
 	if ((f & R_BODY_JSON) && (f & R_BODY_FORM))
 		return "application/json or application/x-www-form-urlencoded";
 	if (f & R_BODY_JSON)
@@ -239,7 +243,7 @@ http_prepare(struct req *r)
 		r->content_length = 0;
 		return 1;
 	}
-	if ((route->flags & (R_BODY_FORM | R_BODY_JSON | R_BODY_MULTI)) == 0) {
+	if ((route->flags & (R_BODY_FORM | R_BODY_JSON | R_BODY_MULTI | R_BODY_CSV)) == 0) {
 		resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
 		    "this endpoint takes no request body");
 		return 0;
@@ -374,6 +378,8 @@ http_dispatch(struct req *r, const char *body, size_t len)
 	    (creds && rt->kind == RK_HTML) ||
 	    (r->authorization != NULL && *r->authorization != '\0');
 
+	r->body = body;
+	r->body_len = len;
 	if (parse_inputs(r, body, len) == -1)
 		return;
 	if ((identify || (rt->flags & R_DB)) && r->db != NULL &&

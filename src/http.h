@@ -26,6 +26,7 @@ enum route_kind { RK_HTML, RK_JSON };
 #define R_BODY_JSON   0x04   /* accepts application/json */
 #define R_BODY_MULTI  0x08   /* accepts multipart/form-data */
 #define R_LAX_FIELDS  0x10   /* unknown body fields are ignored (MLflow API) */
+#define R_BODY_CSV    0x20   /* accepts text/csv (handed to the handler raw) */
 
 /* One line of the route table (routes.c): every URL the server answers. */
 struct route {
@@ -89,6 +90,8 @@ struct req {
 	struct params body_params;      /* form or multipart */
 	struct params cookies;
 	json_t *json;                   /* application/json body, owned */
+	const char *body;               /* the raw body (arena), body_len bytes */
+	size_t body_len;
 	struct value *in;               /* validated fields, route->nfields long */
 
 	struct auth_user user;          /* id 0 = anonymous */

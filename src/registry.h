@@ -7,6 +7,8 @@
 #include "http.h"
 #include "model.h"
 
+#define PREDICT_MAX_BATCH 1000     /* rows per prediction request */
+
 /*
  * Every function here answers errors itself with resp_error (which speaks
  * the route's language, HTML or JSON) and returns 1 then; 0 on success

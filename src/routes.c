@@ -90,6 +90,13 @@ static const struct field f_predict[] = {
 	{ "explain", FT_BOOL, 0, 0, 0, 0, 0, NULL },
 };
 
+static const struct field f_v2_infer[] = {
+	{ "id", FT_STRING, 0, 0, 256, 0, 0, NULL },
+	{ "inputs", FT_JSON, 1, 0, 0, 0, 0, NULL },
+	{ "outputs", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "parameters", FT_JSON, 0, 0, 0, 0, 0, NULL },
+};
+
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
 	{ "GET",    "/",                             page_home,                   AUTH_PUBLIC, RK_HTML, 0,                 NOF },
@@ -130,6 +137,21 @@ const struct route routes[] = {
 	{ "POST",   "/api/models/{name}/predict",    api_predict,                 AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_predict) },
 	/* FastAPI-style: a flat object of raw fields for default_model; the spec checks every field */
 	{ "POST",   "/predict",                      api_predict_flat,            AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_LAX_FIELDS, NOF },
+
+	/* MLflow scoring protocol */
+	{ "POST",   "/invocations",                  api_invocations,             AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_BODY_CSV | R_LAX_FIELDS, NOF },
+	{ "GET",    "/ping",                         api_ping,                    AUTH_PUBLIC, RK_JSON, 0,                 NOF },
+	{ "GET",    "/health",                       api_ping,                    AUTH_PUBLIC, RK_JSON, 0,                 NOF },
+
+	/* Open Inference Protocol v2 */
+	{ "GET",    "/v2/health/live",               api_v2_live,                 AUTH_PUBLIC, RK_JSON, 0,                 NOF },
+	{ "GET",    "/v2/health/ready",              api_v2_ready,                AUTH_PUBLIC, RK_JSON, R_DB,              NOF },
+	{ "GET",    "/v2/models/{name}",             api_v2_model,                AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "GET",    "/v2/models/{name}/ready",       api_v2_model_ready,          AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "GET",    "/v2/models/{name}/versions/{version}", api_v2_model,         AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "GET",    "/v2/models/{name}/versions/{version}/ready", api_v2_model_ready, AUTH_USER, RK_JSON, R_DB,            NOF },
+	{ "POST",   "/v2/models/{name}/infer",       api_v2_infer,                AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_v2_infer) },
+	{ "POST",   "/v2/models/{name}/versions/{version}/infer", api_v2_infer,   AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_v2_infer) },
 };
 
 const size_t nroutes = ARRAY_LEN(routes);

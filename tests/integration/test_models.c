@@ -623,6 +623,113 @@ START_TEST(flat_predict_for_default_model)
 }
 END_TEST
 
+START_TEST(mlflow_and_v2_protocols)
+{
+	char name[64], path[200], body[8192], csv[4096], ct[64];
+	size_t len, n = 0, m = 0, k = 0;
+	char *model = train("reg:squarederror", 0, 15, "ubj", &len);
+	float x[5 * NF], want[5];
+	struct http_resp r;
+	json_t *j, *preds;
+	const char *fmts[4];
+	char f0[2048], f1[2048], f2[2048], f3[2048];
+
+	snprintf(name, sizeof(name), "proto%d", getpid());
+	create_model(name);
+	ck_assert_int_eq(upload(name, model, len, spec_reg, &r), 201);
+	http_resp_free(&r);
+	/* The same five rows in every input format. */
+	n += (size_t)snprintf(f0 + n, sizeof(f0) - n, "{\"dataframe_split\":{\"columns\":"
+	    "[\"x1\",\"x2\",\"city\",\"when\"],\"data\":[");
+	m += (size_t)snprintf(f1 + m, sizeof(f1) - m, "{\"dataframe_records\":[");
+	k += (size_t)snprintf(csv + k, sizeof(csv) - k, "x1,x2,city,when\r\n");
+	for (int i = 0; i < 5; i++) {
+		struct row rw = make_row(900 + i * 13);
+		char rj[512];
+
+		features(&rw, x + i * NF);
+		row_json(&rw, rj, sizeof(rj));
+		n += (size_t)snprintf(f0 + n, sizeof(f0) - n, "%s[%.17g,%.17g,\"%s\",\"%s\"]",
+		    i ? "," : "", rw.x1, rw.x2, rw.city, rw.when);
+		m += (size_t)snprintf(f1 + m, sizeof(f1) - m, "%s%s", i ? "," : "", rj);
+		k += (size_t)snprintf(csv + k, sizeof(csv) - k, "%.17g,%.17g,%s,\"%s\"\r\n",
+		    rw.x1, rw.x2, rw.city, rw.when);
+	}
+	snprintf(f0 + n, sizeof(f0) - n, "]}}");
+	snprintf(f1 + m, sizeof(f1) - m, "]}");
+	snprintf(f2, sizeof(f2), "{\"instances\":%s", strchr(f1, '['));
+	snprintf(f3, sizeof(f3), "{\"inputs\":%s", strchr(f1, '['));
+	fmts[0] = f0; fmts[1] = f1; fmts[2] = f2; fmts[3] = f3;
+	oracle(model, len, x, 5, want, 1);
+	snprintf(path, sizeof(path), "/invocations?model=%s", name);
+	for (int f = 0; f < 5; f++) {
+		if (f < 4)
+			ck_assert_msg(post_json(path, fmts[f], &r) == 200, "format %d: %s", f, r.body);
+		else {
+			snprintf(ct, sizeof(ct), "text/csv");
+			ck_assert_int_eq(http_request("POST", path, ct, csv, strlen(csv), auth(), &r), 0);
+			ck_assert_msg(r.status == 200, "csv: %s", r.body);
+		}
+		j = http_json(&r);
+		preds = json_object_get(j, "predictions");
+		ck_assert_uint_eq(json_array_size(preds), 5);
+		for (int i = 0; i < 5; i++)
+			ck_assert_msg(fabs(json_number_value(json_array_get(preds, i)) - want[i]) <= 1e-6,
+			    "format %d row %d", f, i);
+		json_decref(j);
+		http_resp_free(&r);
+	}
+	ck_assert_int_eq(http_request("POST", path, "text/plain", "x", 1, auth(), &r), 0);
+	ck_assert_int_eq(r.status, 415);
+	http_resp_free(&r);
+	ck_assert_int_eq(post_json(path, "{\"dataframe_split\":{\"columns\":[\"x1\"],"
+	    "\"data\":[[1,2]]}}", &r), 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "BAD_REQUEST"));
+	http_resp_free(&r);
+	ck_assert_int_eq(http_request("POST", path, "text/csv", "x1,city\n\"unterminated", 22,
+	    auth(), &r), 0);
+	ck_assert_int_eq(r.status, 400);
+	http_resp_free(&r);
+	ck_assert_int_eq(http_get("/ping", &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	http_resp_free(&r);
+
+	/* Open Inference Protocol v2. */
+	snprintf(path, sizeof(path), "/v2/models/%s", name);
+	ck_assert_int_eq(http_request("GET", path, NULL, NULL, 0, auth(), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "{\"name\":\"city\",\"datatype\":\"BYTES\""));
+	http_resp_free(&r);
+	{
+		struct row a = make_row(900), b = make_row(913);
+
+		snprintf(body, sizeof(body), "{\"id\":\"req-7\",\"inputs\":["
+		    "{\"name\":\"x1\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[%.17g,%.17g]},"
+		    "{\"name\":\"x2\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[%.17g,%.17g]},"
+		    "{\"name\":\"city\",\"shape\":[2],\"datatype\":\"BYTES\",\"data\":[\"%s\",\"%s\"]},"
+		    "{\"name\":\"when\",\"shape\":[2],\"datatype\":\"BYTES\",\"data\":[\"%s\",\"%s\"]}]}",
+		    a.x1, b.x1, a.x2, b.x2, a.city, b.city, a.when, b.when);
+	}
+	snprintf(path, sizeof(path), "/v2/models/%s/versions/1/infer", name);
+	ck_assert_msg(post_json(path, body, &r) == 200, "%s", r.body);
+	j = http_json(&r);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "req-7");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "model_version")), "1");
+	preds = json_object_get(json_array_get(json_object_get(j, "outputs"), 0), "data");
+	ck_assert(fabs(json_number_value(json_array_get(preds, 0)) - want[0]) <= 1e-6);
+	ck_assert(fabs(json_number_value(json_array_get(preds, 1)) - want[1]) <= 1e-6);
+	json_decref(j);
+	http_resp_free(&r);
+	ck_assert_int_eq(post_json(path, "{\"inputs\":[{\"name\":\"x1\",\"shape\":[2],"
+	    "\"data\":[1]}]}", &r), 400);
+	http_resp_free(&r);
+	ck_assert_int_eq(http_get("/v2/health/ready", &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	http_resp_free(&r);
+	free(model);
+}
+END_TEST
+
 struct swap_arg {
 	const char *path;
 	const char *body;
@@ -793,6 +900,7 @@ main(void)
 	tcase_add_test(tc, bad_inputs_are_4xx);
 	tcase_add_test(tc, explanations_add_up);
 	tcase_add_test(tc, flat_predict_for_default_model);
+	tcase_add_test(tc, mlflow_and_v2_protocols);
 	tcase_add_test(tc, hot_swap_under_load);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
