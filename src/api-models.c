@@ -374,8 +374,17 @@ registry_set_alias(struct req *r, const char *name, const char *alias, long long
 	snprintf(ver, sizeof(ver), "%lld", version);
 	if ((res = db_exec(r->db, STMT_ALIAS_SET, 3, vals)) == NULL) {
 		if (!strcmp(db_sqlstate(r->db), "23503")) {
-			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST",
-			    "model '%.100s' has no version %s", name, ver);
+			const char *mv[1] = { name };
+			PGresult *e = db_exec(r->db, STMT_MODEL_EXISTS, 1, mv);
+			int exists = e != NULL && PQntuples(e) == 1;
+
+			PQclear(e);
+			if (!exists)
+				resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST",
+				    "model '%.100s' does not exist", name);
+			else
+				resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST",
+				    "model '%.100s' has no version %s", name, ver);
 			return 1;
 		}
 		return -1;

@@ -130,6 +130,24 @@
 	    "$3::int) ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version") \
 	X(ALIAS_DELETE, 0, "DELETE FROM model_aliases WHERE name = $1 AND alias = $2 " \
 	    "RETURNING version") \
+	/* registry: HTML pages */ \
+	X(MODEL_LIST_PAGE, 1, "SELECT m.name, m.description, " \
+	    "(SELECT max(version) FROM model_versions v WHERE v.name = m.name), " \
+	    "s.version, s.stage, " \
+	    "(SELECT count(*) FROM predictions p JOIN model_versions v ON v.id = p.model_version_id " \
+	    " WHERE v.name = m.name AND p.created_at > now() - interval '24 hours') " \
+	    "FROM registered_models m LEFT JOIN LATERAL (SELECT version, stage FROM model_versions v " \
+	    " WHERE v.name = m.name AND stage <> 'Archived' " \
+	    " ORDER BY (stage = 'Production') DESC, version DESC LIMIT 1) s ON true " \
+	    "ORDER BY m.name LIMIT 1000") \
+	X(VERSION_DETAIL, 1, "SELECT stage, booster_format, num_features, " \
+	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), source, " \
+	    "coalesce(run_id, ''), octet_length(booster), spec::text, " \
+	    "coalesce((SELECT string_agg(alias, ',' ORDER BY alias) FROM model_aliases a " \
+	    "WHERE a.name = v.name AND a.version = v.version), '') " \
+	    "FROM model_versions v WHERE name = $1 AND version = $2::int") \
+	X(VERSION_BOOSTER, 1, "SELECT booster, booster_format FROM model_versions " \
+	    "WHERE name = $1 AND version = $2::int") \
 	X(TRANSITION_INSERT, 0, "INSERT INTO model_transitions (name, version, what, " \
 	    "from_value, to_value, actor_id) VALUES ($1, $2::int, $3, $4, $5, $6::bigint)")
 

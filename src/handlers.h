@@ -56,6 +56,20 @@ int api_v2_model(struct req *r);
 int api_v2_model_ready(struct req *r);
 int api_v2_infer(struct req *r);
 
+/* page-models.c */
+int page_models(struct req *r);
+int page_models_create(struct req *r);
+int page_model(struct req *r);
+int page_model_version(struct req *r);
+int page_model_booster(struct req *r);
+int page_version_upload(struct req *r);
+int page_version_stage(struct req *r);
+int page_alias_set(struct req *r);
+int page_alias_delete(struct req *r);
+int page_predict_pick(struct req *r);
+int page_model_predict(struct req *r);
+int page_model_predict_post(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

@@ -543,8 +543,9 @@ resp_html(struct req *r, int status, const char *tpl, json_t *ctx)
 		goto out;
 	if (json_object_get(ctx, "request_id") == NULL)
 		json_object_set_new(ctx, "request_id", json_string(r->request_id));
-	if (json_object_get(ctx, "version") == NULL && r->app->version != NULL)
-		json_object_set_new(ctx, "version", json_string(r->app->version));
+	/* app_version, not version: pages use "version" for model versions. */
+	if (r->app->version != NULL)
+		json_object_set_new(ctx, "app_version", json_string(r->app->version));
 	if (r->user.id != 0 && json_object_get(ctx, "user") == NULL)
 		json_object_set_new(ctx, "user", json_pack("{s:I, s:s, s:b}", "id",
 		    (json_int_t)r->user.id, "username", r->user.username, "admin",

@@ -67,7 +67,8 @@ static const struct field f_model_new[] = {
 };
 /* Boosters and specs arrive as multipart files (the spec may be a plain field). */
 static const struct field f_version_new[] = {
-	{ "booster", FT_FILE, 1, 0, 256 << 20, 0, 0, NULL },
+	/* the whole multipart body is capped by max_multipart_body (64 MiB) anyway */
+	{ "booster", FT_FILE, 1, 0, 64 << 20, 0, 0, NULL },
 	{ "spec", FT_STRING, 1, 2, 4 << 20, 0, 0, NULL },
 	{ "source", FT_STRING, 0, 0, 1000, 0, 0, NULL },
 	{ "run_id", FT_STRING, 0, 0, 64, 0, 0, NULL },
@@ -88,6 +89,15 @@ static const struct field f_predict[] = {
 	{ "alias", FT_STRING, 0, 1, 255, 0, 0, NULL },
 	{ "stage", FT_ENUM, 0, 0, 0, 0, 0, stages },
 	{ "explain", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+
+/* HTML: the alias form names both; the predict page may pin a version (?version=N). */
+static const struct field f_alias_form[] = {
+	{ "alias", FT_STRING, 1, 1, 255, 0, 0, NULL },
+	{ "version", FT_INT, 1, 1, 1000000000, 0, 0, NULL },
+};
+static const struct field f_predict_page[] = {
+	{ "version", FT_INT, 0, 1, 1000000000, 0, 0, NULL },
 };
 
 static const struct field f_v2_infer[] = {
@@ -117,6 +127,21 @@ const struct route routes[] = {
 	{ "POST",   "/account/tokens/{id}/revoke",   page_account_token_revoke,   AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
 	{ "GET",    "/admin/users",                  page_admin_users,            AUTH_ADMIN,  RK_HTML, R_DB,              F(f_admin_list) },
 	{ "POST",   "/admin/users/{id}",             page_admin_user_action,      AUTH_ADMIN,  RK_HTML, R_DB | FORM,       F(f_admin_action) },
+
+	/* model registry: HTML */
+	{ "GET",    "/models",                       page_models,                 AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/models",                       page_models_create,          AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_model_new) },
+	{ "GET",    "/models/{name}",                page_model,                  AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/models/{name}/versions",       page_version_upload,         AUTH_USER,   RK_HTML, R_DB | R_BODY_MULTI, F(f_version_new) },
+	{ "GET",    "/models/{name}/versions/{version}", page_model_version,      AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "GET",    "/models/{name}/versions/{version}/booster", page_model_booster, AUTH_USER, RK_HTML, R_DB,             NOF },
+	{ "POST",   "/models/{name}/versions/{version}/stage", page_version_stage, AUTH_USER,  RK_HTML, R_DB | FORM,       F(f_stage) },
+	{ "POST",   "/models/{name}/aliases",        page_alias_set,              AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_alias_form) },
+	{ "POST",   "/models/{name}/aliases/{alias}/delete", page_alias_delete,   AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "GET",    "/predict",                      page_predict_pick,           AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "GET",    "/models/{name}/predict",        page_model_predict,          AUTH_USER,   RK_HTML, R_DB,              F(f_predict_page) },
+	/* no declared fields: the version's spec validates every raw field */
+	{ "POST",   "/models/{name}/predict",        page_model_predict_post,     AUTH_USER,   RK_HTML, R_DB | FORM | R_LAX_FIELDS, NOF },
 
 	/* accounts: JSON */
 	{ "POST",   "/api/signup",                   api_signup,                  AUTH_PUBLIC, RK_JSON, R_DB | JSON_OR_FORM, F(f_credentials) },

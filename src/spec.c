@@ -1678,3 +1678,15 @@ spec_input_default(const struct spec *s, size_t i)
 {
 	return i < s->nin ? s->in[i].def : NULL;
 }
+
+const char *
+spec_input_format(const struct spec *s, size_t i)
+{
+	return i < s->nin ? s->in[i].format : NULL;
+}
+
+int
+spec_input_tzoff(const struct spec *s, size_t i)
+{
+	return i < s->nin ? s->in[i].tzoff : 0;
+}

@@ -157,6 +157,10 @@ const char *spec_feature_name(const struct spec *s, size_t feature);
 size_t spec_input_categories(const struct spec *s, size_t i, const char *const **out);
 /* Default value as JSON (borrowed from s) or NULL. */
 json_t *spec_input_default(const struct spec *s, size_t i);
+/* A datetime input's format (borrowed from s), or NULL for ISO 8601 (and other types). */
+const char *spec_input_format(const struct spec *s, size_t i);
+/* A datetime input's timezone in seconds east of UTC (0 for other types). */
+int spec_input_tzoff(const struct spec *s, size_t i);
 
 /*
  * Raw inputs (a JSON object) → out[0..spec_width). Returns 0, or -1 with a

@@ -1,17 +1,25 @@
-/* verdict.c: the command-line tool — schema migrations and user administration; models and training join it later. */
+/* verdict.c: the command-line tool — schema migrations and user administration (Postgres), the model registry (verdict's HTTP API). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "auth.h"
+#include "client.h"
 #include "config.h"
 #include "db.h"
 #include "migrate.h"
+#include "registry.h"
+
+/* The upload limits of POST /api/models/{name}/versions (f_version_new in routes.c). */
+#define BOOSTER_MAX ((off_t)256 << 20)
+#define SPEC_MAX ((off_t)4 << 20)
 
 static void
 usage(FILE *f)
@@ -26,10 +34,24 @@ usage(FILE *f)
 	    "  user add NAME [--admin] --password-stdin   create an account\n"
 	    "  user passwd NAME [--password-stdin]   set a password (prompts on a tty)\n"
 	    "  user list                             list accounts\n"
+	    "  model register NAME --booster FILE --spec FILE [--stage STAGE]\n"
+	    "        [--alias ALIAS] [--archive-existing] [--description TEXT]\n"
+	    "                                        upload a booster and its feature spec\n"
+	    "                                        as NAME's next version (creating NAME),\n"
+	    "                                        then set its stage and alias\n"
+	    "  model list                            list registered models\n"
 	    "\n"
-	    "The config is found as verdictd finds it: --config, $VERDICT_CONFIG,\n"
-	    "./var/verdict.conf (a checkout's local stack), then\n"
-	    "%s/verdict/verdict.conf.\n", VERDICT_SYSCONFDIR);
+	    "migrate and user work on the database; the config is found as verdictd\n"
+	    "finds it: --config, $VERDICT_CONFIG, ./var/verdict.conf (a checkout's local\n"
+	    "stack), then %s/verdict/verdict.conf.\n"
+	    "\n"
+	    "model commands talk to a running server over HTTP and take:\n"
+	    "  --url URL                 the server; else $VERDICT_URL, else the\n"
+	    "                            VERDICT_URL of ./var/stack.env (a checkout)\n"
+	    "  --token TOKEN             an API token; else $VERDICT_TOKEN\n"
+	    "  --user USER --password-stdin   HTTP Basic instead of a token\n"
+	    "STAGE is None, Staging, Production or Archived; --archive-existing moves\n"
+	    "the model's other versions in that stage to Archived.\n", VERDICT_SYSCONFDIR);
 }
 
 static int
@@ -205,6 +227,444 @@ out:
 	return rc;
 }
 
+/* ---- model: the registry through verdict's JSON API ---- */
+
+/* How to reach the server: the options every model command takes. */
+struct remote {
+	const char *url, *token, *user;
+	int password_stdin;
+};
+
+/*
+ * argv[*i] as "--name VALUE" or "--name=VALUE": 1 with *val set (*i moves
+ * past the value), 0 when it is another argument, -1 when the value is missing.
+ */
+static int
+opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n))
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
+}
+
+/* As opt_value, for any connection option (stored in rm). */
+static int
+remote_option(int argc, char **argv, int *i, struct remote *rm)
+{
+	int rc;
+
+	if ((rc = opt_value(argc, argv, i, "--url", &rm->url)) != 0 ||
+	    (rc = opt_value(argc, argv, i, "--token", &rm->token)) != 0 ||
+	    (rc = opt_value(argc, argv, i, "--user", &rm->user)) != 0)
+		return rc;
+	if (!strcmp(argv[*i], "--password-stdin")) {
+		rm->password_stdin = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * VERDICT_URL of ./var/stack.env (a checkout's local stack) into dst; 0, or
+ * -1 when there is none. deploy/stack writes it with printf %q, which
+ * escapes with backslashes; a URL needs none, but they are undone anyway.
+ */
+static int
+stack_url(char *dst, size_t len)
+{
+	char line[1024];
+	FILE *f = fopen("var/stack.env", "r");
+	size_t n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *v = line + 12;
+
+		if (strncmp(line, "VERDICT_URL=", 12))
+			continue;
+		v[strcspn(v, "\r\n")] = '\0';
+		if (v[0] == '\'' && v[1] != '\0' && v[strlen(v) - 1] == '\'') {
+			v[strlen(v) - 1] = '\0';
+			v++;
+			n = (size_t)snprintf(dst, len, "%s", v);
+			break;
+		}
+		for (; *v != '\0' && n + 1 < len; v++) {
+			if (*v == '\\' && v[1] != '\0')
+				v++;
+			dst[n++] = *v;
+		}
+		dst[n] = '\0';
+		break;
+	}
+	fclose(f);
+	return n > 0 && n < len ? 0 : -1;
+}
+
+/*
+ * A client for the server and credentials in rm, else $VERDICT_URL /
+ * $VERDICT_TOKEN, else the URL of ./var/stack.env. NULL after printing why,
+ * with *rc set to the exit status (2 for usage). Caller frees.
+ */
+static struct client *
+remote_open(const char *cmd, const struct remote *rm, int *rc)
+{
+	char url[1024], err[512], pw[PASSWORD_MAX + 2];
+	const char *u = rm->url, *token = rm->token;
+	struct client *c = NULL;
+	int bad;
+
+	*rc = 2;
+	if (rm->user != NULL && rm->token != NULL) {
+		fprintf(stderr, "%s: give --token or --user, not both\n", cmd);
+		return NULL;
+	}
+	if (rm->password_stdin && rm->user == NULL) {
+		fprintf(stderr, "%s: --password-stdin goes with --user\n", cmd);
+		return NULL;
+	}
+	if (u == NULL || *u == '\0')
+		u = getenv("VERDICT_URL");
+	if ((u == NULL || *u == '\0') && stack_url(url, sizeof(url)) == 0)
+		u = url;
+	if (u == NULL || *u == '\0') {
+		fprintf(stderr, "%s: no server: pass --url or set VERDICT_URL\n", cmd);
+		return NULL;
+	}
+	if (rm->user == NULL && (token == NULL || *token == '\0'))
+		token = getenv("VERDICT_TOKEN");
+	if (rm->user == NULL && (token == NULL || *token == '\0')) {
+		fprintf(stderr, "%s: no credentials: pass --token, set VERDICT_TOKEN, or "
+		    "--user USER --password-stdin\n", cmd);
+		return NULL;
+	}
+	if (rm->user != NULL && !rm->password_stdin && !isatty(0)) {
+		fprintf(stderr, "%s: pass --password-stdin\n", cmd);
+		return NULL;
+	}
+	if ((c = client_new(u, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		return NULL;
+	}
+	if (rm->user != NULL) {
+		if (read_password(pw, sizeof(pw), !rm->password_stdin) == -1) {
+			fprintf(stderr, "%s: no password read from stdin\n", cmd);
+			*rc = 1;
+			goto fail;
+		}
+		bad = client_set_basic(c, rm->user, pw) == -1;
+		sodium_memzero(pw, sizeof(pw));
+		if (bad) {
+			fprintf(stderr, "%s: unusable user name or password\n", cmd);
+			goto fail;
+		}
+	} else if (client_set_token(c, token) == -1) {
+		fprintf(stderr, "%s: unusable token\n", cmd);
+		goto fail;
+	}
+	return c;
+fail:
+	client_free(c);
+	return NULL;
+}
+
+/* Prints why a call failed, as the server said it; returns the exit status. */
+static int
+api_failed(const char *cmd, enum client_status st, const struct client_resp *r)
+{
+	if (st == CLIENT_HTTP)
+		fprintf(stderr, "%s: %s (HTTP %ld)\n", cmd, r->message, r->status);
+	else
+		fprintf(stderr, "%s: %s\n", cmd, r->message);
+	return 1;
+}
+
+/*
+ * The cheap checks worth making before an upload: path is a readable,
+ * non-empty regular file of at most max bytes. 0, or -1 after printing why.
+ */
+static int
+check_file(const char *cmd, const char *what, const char *path, off_t max)
+{
+	struct stat sb;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &sb) == -1) {
+		fprintf(stderr, "%s: %s %s: %s\n", cmd, what, path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "%s: %s %s: not a regular file\n", cmd, what, path);
+		return -1;
+	}
+	if (sb.st_size == 0 || sb.st_size > max) {
+		fprintf(stderr, "%s: %s %s: %lld bytes; the server takes 1 byte to %lld MiB\n",
+		    cmd, what, path, (long long)sb.st_size, (long long)(max >> 20));
+		return -1;
+	}
+	return 0;
+}
+
+static const char register_usage[] =
+    "usage: verdict model register NAME --booster FILE --spec FILE [--stage STAGE]\n"
+    "           [--alias ALIAS] [--archive-existing] [--description TEXT]\n"
+    "           [--url URL] [--token TOKEN | --user USER --password-stdin]\n";
+
+/*
+ * Creates NAME unless it exists, uploads the booster and spec as its next
+ * version, then sets the stage and alias: each step one call, each failure
+ * reported with the server's message. Exit status 0, 1 (failed), 2 (usage).
+ */
+static int
+cmd_model_register(int argc, char **argv)
+{
+	static const char cmd[] = "verdict model register";
+	const char *name = NULL, *booster = NULL, *spec = NULL, *stage = NULL,
+	    *alias = NULL, *desc = NULL, *base;
+	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct client *c = NULL;
+	struct client_resp r = { 0, NULL, "", "" };
+	enum client_status st;
+	char path[1024], source[300], ver[24];
+	json_t *body;
+	json_int_t version;
+	int archive = 0, rc;
+
+	for (int i = 2; i < argc; i++) {
+		int o;
+
+		if ((o = remote_option(argc, argv, &i, &rm)) == 0 &&
+		    (o = opt_value(argc, argv, &i, "--booster", &booster)) == 0 &&
+		    (o = opt_value(argc, argv, &i, "--spec", &spec)) == 0 &&
+		    (o = opt_value(argc, argv, &i, "--stage", &stage)) == 0 &&
+		    (o = opt_value(argc, argv, &i, "--alias", &alias)) == 0 &&
+		    (o = opt_value(argc, argv, &i, "--description", &desc)) == 0) {
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+				fputs(register_usage, stdout);
+				return 0;
+			}
+			if (!strcmp(argv[i], "--archive-existing"))
+				archive = 1;
+			else if (argv[i][0] != '-' && name == NULL)
+				name = argv[i];
+			else {
+				fprintf(stderr, "%s: unexpected argument %s\n", cmd, argv[i]);
+				goto usage;
+			}
+		} else if (o == -1) {
+			fprintf(stderr, "%s: %s needs a value\n", cmd, argv[i]);
+			goto usage;
+		}
+	}
+	if (name == NULL || booster == NULL || spec == NULL)
+		goto usage;
+	if (stage != NULL && (stage = canonical_stage(stage)) == NULL) {
+		fprintf(stderr, "%s: --stage must be None, Staging, Production or Archived\n",
+		    cmd);
+		return 2;
+	}
+	if (archive && stage == NULL) {
+		fprintf(stderr, "%s: --archive-existing goes with --stage\n", cmd);
+		return 2;
+	}
+	if (check_file(cmd, "booster", booster, BOOSTER_MAX) == -1 ||
+	    check_file(cmd, "spec", spec, SPEC_MAX) == -1)
+		return 1;
+	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+		return rc;
+	rc = 1;
+
+	/* The model; one that exists already is fine (its description stays). */
+	if ((body = json_pack("{s:s}", "name", name)) == NULL || (desc != NULL &&
+	    json_object_set_new(body, "description", json_string(desc)) == -1)) {
+		json_decref(body);
+		fprintf(stderr, "%s: out of memory\n", cmd);
+		goto out;
+	}
+	st = client_json(c, "POST", "/api/models", body, &r);
+	json_decref(body);
+	if (st != CLIENT_OK && !(st == CLIENT_HTTP && r.status == 409 &&
+	    !strcmp(r.error_code, "RESOURCE_ALREADY_EXISTS")))
+		goto fail;
+	if (st != CLIENT_OK && desc != NULL)
+		fprintf(stderr, "%s: %s exists already; its description stays as it was\n",
+		    cmd, name);
+	client_resp_free(&r);
+
+	/* The version; the source names where it came from, for the registry's history. */
+	base = strrchr(booster, '/') ? strrchr(booster, '/') + 1 : booster;
+	snprintf(source, sizeof(source), "verdict model register %s", base);
+	for (char *p = source; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	{
+		const struct client_part parts[] = {
+			{ "booster", booster, NULL, "application/octet-stream" },
+			{ "spec", spec, NULL, "application/json" },
+			{ "source", NULL, source, NULL },
+		};
+
+		if (client_path(path, sizeof(path), "api", "models", name, "versions",
+		    (char *)NULL) == -1) {
+			fprintf(stderr, "%s: model name too long\n", cmd);
+			goto out;
+		}
+		st = client_multipart(c, path, parts, ARRAY_LEN(parts), &r);
+	}
+	if (st != CLIENT_OK) {
+		rc = api_failed(cmd, st, &r);
+		if (st == CLIENT_HTTP && r.status == 413)
+			fprintf(stderr, "%s: the upload is over this server's limit (verdictd's "
+			    "max_multipart_body, nginx's client_max_body_size)\n", cmd);
+		goto out;
+	}
+	version = json_integer_value(json_object_get(r.json, "version"));
+	if (version <= 0) {
+		fprintf(stderr, "%s: the server's answer names no version\n", cmd);
+		goto out;
+	}
+	client_resp_free(&r);
+	printf("registered %s version %lld\n", name, (long long)version);
+	fflush(stdout);
+	snprintf(ver, sizeof(ver), "%lld", (long long)version);
+
+	if (stage != NULL) {
+		if (client_path(path, sizeof(path), "api", "models", name, "versions", ver,
+		    "stage", (char *)NULL) == -1 || (body = json_pack("{s:s, s:b}", "stage",
+		    stage, "archive_existing_versions", archive)) == NULL) {
+			fprintf(stderr, "%s: out of memory\n", cmd);
+			goto out;
+		}
+		st = client_json(c, "POST", path, body, &r);
+		json_decref(body);
+		if (st != CLIENT_OK)
+			goto fail;
+		client_resp_free(&r);
+		printf("%s version %s: stage %s%s\n", name, ver, stage,
+		    archive ? " (the others there archived)" : "");
+		fflush(stdout);
+	}
+	if (alias != NULL) {
+		if (client_path(path, sizeof(path), "api", "models", name, "aliases", alias,
+		    (char *)NULL) == -1 || (body = json_pack("{s:I}", "version",
+		    version)) == NULL) {
+			fprintf(stderr, "%s: alias too long\n", cmd);
+			goto out;
+		}
+		st = client_json(c, "PUT", path, body, &r);
+		json_decref(body);
+		if (st != CLIENT_OK)
+			goto fail;
+		printf("%s version %s: alias %s\n", name, ver, alias);
+	}
+	rc = 0;
+	goto out;
+usage:
+	fputs(register_usage, stderr);
+	return 2;
+fail:
+	rc = api_failed(cmd, st, &r);
+out:
+	client_resp_free(&r);
+	client_free(c);
+	return rc;
+}
+
+/* GET /api/models as a table: NAME, LATEST, PRODUCTION ("-" for none). */
+static int
+cmd_model_list(int argc, char **argv)
+{
+	static const char cmd[] = "verdict model list";
+	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct client *c;
+	struct client_resp r = { 0, NULL, "", "" };
+	enum client_status st;
+	json_t *models, *m;
+	size_t i;
+	int w = 4, rc;
+
+	for (int k = 2; k < argc; k++) {
+		int o = remote_option(argc, argv, &k, &rm);
+
+		if (o == 1)
+			continue;
+		if (o == 0 && (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))) {
+			printf("usage: verdict model list [--url URL] [--token TOKEN | --user USER "
+			    "--password-stdin]\n");
+			return 0;
+		}
+		if (o == -1)
+			fprintf(stderr, "%s: %s needs a value\n", cmd, argv[k]);
+		else
+			fprintf(stderr, "%s: unexpected argument %s\n", cmd, argv[k]);
+		fprintf(stderr, "usage: verdict model list [--url URL] [--token TOKEN | "
+		    "--user USER --password-stdin]\n");
+		return 2;
+	}
+	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+		return rc;
+	rc = 1;
+	if ((st = client_json(c, "GET", "/api/models", NULL, &r)) != CLIENT_OK) {
+		rc = api_failed(cmd, st, &r);
+		goto out;
+	}
+	if (!json_is_array(models = json_object_get(r.json, "models"))) {
+		fprintf(stderr, "%s: the server's answer has no model list\n", cmd);
+		goto out;
+	}
+	json_array_foreach(models, i, m) {
+		int n = (int)strlen(json_string_value(json_object_get(m, "name")) ?
+		    json_string_value(json_object_get(m, "name")) : "");
+
+		if (n > w)
+			w = n;
+	}
+	printf("%-*s %-7s %s\n", w, "NAME", "LATEST", "PRODUCTION");
+	json_array_foreach(models, i, m) {
+		const char *name = json_string_value(json_object_get(m, "name"));
+		json_t *lv = json_object_get(m, "latest_version");
+		json_t *pv = json_object_get(m, "production_version");
+		char l[24] = "-", p[24] = "-";
+
+		if (json_is_integer(lv))
+			snprintf(l, sizeof(l), "%lld", (long long)json_integer_value(lv));
+		if (json_is_integer(pv))
+			snprintf(p, sizeof(p), "%lld", (long long)json_integer_value(pv));
+		printf("%-*s %-7s %s\n", w, name ? name : "?", l, p);
+	}
+	rc = 0;
+out:
+	client_resp_free(&r);
+	client_free(c);
+	return rc;
+}
+
+static int
+cmd_model(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "register"))
+		return cmd_model_register(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return cmd_model_list(argc, argv);
+	usage(stderr);
+	return 2;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -232,6 +692,9 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* model commands talk HTTP to a server: no config, no database. */
+	if (!strcmp(argv[optind], "model"))
+		return cmd_model(argc - optind, argv + optind);
 	if (cfgpath == NULL)
 		cfgpath = config_find();
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) == -1) {
