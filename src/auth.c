@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -191,8 +192,9 @@ auth_init(const struct config *c, int threads, char *err, size_t errlen)
 	char pw[AUTH_TOKEN_LEN + 1];
 
 	cfg = *c;
+	/* A quarter of the workers: argon2 must never hold every core (measured). */
 	hash_bound = cfg.max_concurrent_hashes > 0 ? cfg.max_concurrent_hashes :
-	    (threads / 2 > 0 ? threads / 2 : 1);
+	    (threads / 4 > 0 ? threads / 4 : 1);
 	if (load_blocklist(cfg.password_blocklist, err, errlen) == -1)
 		return -1;
 	randombytes_buf(cache_key, sizeof(cache_key));
@@ -439,6 +441,9 @@ auth_login(struct db *db, const char *addr, const char *username, size_t ulen,
 	/* Over-long input is never hashed; it still counts as a failure. */
 	if (ulen > USERNAME_MAX * 4 || pwlen > PASSWORD_MAX)
 		return AUTH_BADCRED;
+	/* Saturated: say so before spending two queries on a login that cannot run. */
+	if (__atomic_load_n(&hash_busy, __ATOMIC_ACQUIRE) >= hash_bound)
+		return AUTH_BUSY;
 	lower_copy(lname, sizeof(lname), username, ulen);
 	if ((st = throttle_check(db, lname, addr, retry_after)) != AUTH_OK)
 		return st;
@@ -814,6 +819,18 @@ identify_basic(struct req *r, const char *b64)
 		return -1;
 	}
 	case AUTH_BUSY:
+		/*
+		 * When a cached credential expires, every in-flight request with it
+		 * misses at once: wait briefly for the verify already running to
+		 * refill the cache instead of answering 503 to all of them.
+		 */
+		for (int i = 0; i < 25; i++) {
+			usleep(10000);
+			if (cache_get(CK_BASIC, key, &r->user)) {
+				sodium_memzero(dec, sizeof(dec));
+				return 0;
+			}
+		}
 		sodium_memzero(dec, sizeof(dec));
 		return fail_503(r, "too many logins in progress");
 	case AUTH_DBERR:
