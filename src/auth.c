@@ -192,9 +192,14 @@ auth_init(const struct config *c, int threads, char *err, size_t errlen)
 	char pw[AUTH_TOKEN_LEN + 1];
 
 	cfg = *c;
-	/* A quarter of the workers: argon2 must never hold every core (measured). */
-	hash_bound = cfg.max_concurrent_hashes > 0 ? cfg.max_concurrent_hashes :
-	    (threads / 4 > 0 ? threads / 4 : 1);
+	/* Half the cores: argon2 must never hold every core (measured). */
+	{
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		(void)threads;
+		hash_bound = cfg.max_concurrent_hashes > 0 ? cfg.max_concurrent_hashes :
+		    (cores / 2 > 0 ? (int)(cores / 2) : 1);
+	}
 	if (load_blocklist(cfg.password_blocklist, err, errlen) == -1)
 		return -1;
 	randombytes_buf(cache_key, sizeof(cache_key));

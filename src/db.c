@@ -18,7 +18,21 @@ static const struct {
 #undef X
 };
 
+/*
+ * Bumped whenever any connection of this process is found dead (a Postgres
+ * restart kills them all): every worker then pings before its next
+ * request instead of failing its first write with a stale connection.
+ */
+static int db_epoch;
+
+void
+db_mark_lost(void)
+{
+	__atomic_add_fetch(&db_epoch, 1, __ATOMIC_ACQ_REL);
+}
+
 struct db {
+	int seen_epoch;
 	char *conninfo;
 	PGconn *conn;
 	int ready;              /* connected and every statement prepared */
@@ -93,6 +107,7 @@ connect_now(struct db *d)
 	}
 	d->ready = 1;
 	d->lost = 0;
+	d->seen_epoch = __atomic_load_n(&db_epoch, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
@@ -102,8 +117,23 @@ db_ensure(struct db *d)
 	struct timespec now;
 	long long ms;
 
-	if (d->ready && d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK)
-		return 0;
+	if (d->ready && d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK) {
+		int epoch = __atomic_load_n(&db_epoch, __ATOMIC_ACQUIRE);
+		PGresult *res;
+
+		if (d->seen_epoch == epoch)
+			return 0;
+		d->seen_epoch = epoch;
+		res = PQexec(d->conn, "SELECT 1");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		/* Dead: reconnect now, not after the throttle. */
+		d->ready = 0;
+		d->last_try.tv_sec = 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - d->last_try.tv_sec) * 1000LL +
 	    (now.tv_nsec - d->last_try.tv_nsec) / 1000000;
@@ -137,6 +167,7 @@ exec_once(struct db *d, enum stmt s, int n, const char *const *vals)
 		d->lost = 1;
 		d->ready = 0;
 		d->sqlstate[0] = '\0';
+		db_mark_lost();
 	}
 	return NULL;
 }

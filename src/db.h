@@ -184,6 +184,9 @@ int db_command(struct db *d, const char *sql) WUR;
 /* ROLLBACK after a failed step; if even that fails the connection is lost and reconnects. */
 void db_rollback(struct db *d);
 
+/* Tells every worker of this process to check its connection before its next request. */
+void db_mark_lost(void);
+
 const char *db_sqlstate(const struct db *d);
 const char *db_errmsg(const struct db *d);
 int db_lost(const struct db *d);

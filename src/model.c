@@ -542,7 +542,11 @@ watcher_main(void *arg)
 		if (poll(&pfd, 1, 250) < 0)
 			continue;
 		if (PQconsumeInput(c) == 0) {
-			/* The connection broke: db_ensure reconnects on the next turn. */
+			/*
+			 * The connection broke (a Postgres restart): the workers'
+			 * connections are dead too, even if nobody has used one yet.
+			 */
+			db_mark_lost();
 			listening = 0;
 			if (db_command(db, "LISTEN verdict_registry") == -1)
 				usleep(250000);
