@@ -192,16 +192,16 @@ account_revoke_token(struct req *r, const char *id)
 int
 api_tokens_revoke(struct req *r)
 {
-	const struct param *p = params_get(&r->path_params, "id");
+	const char *id = req_path_param(r, "id");
 	char *end;
 	enum auth_status st;
 
-	strtoll(p->value, &end, 10);
-	if (*end != '\0' || end == p->value) {
+	strtoll(id, &end, 10);
+	if (*end != '\0' || end == id) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "token id must be an integer");
 		return 0;
 	}
-	if ((st = account_revoke_token(r, p->value)) != AUTH_OK)
+	if ((st = account_revoke_token(r, id)) != AUTH_OK)
 		return api_auth_error(r, st, "no such token", 0);
 	r->resp.status = 204;
 	return 0;

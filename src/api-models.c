@@ -23,14 +23,6 @@ now_us(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-static const char *
-path_param(struct req *r, const char *name)
-{
-	const struct param *p = params_get(&r->path_params, name);
-
-	return p ? p->value : "";
-}
-
 static int
 name_ok(const char *s)
 {
@@ -117,7 +109,7 @@ api_models_list(struct req *r)
 int
 api_models_get(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	const char *vals[1] = { name };
 	PGresult *res;
 	json_t *o, *versions;
@@ -239,13 +231,13 @@ int
 api_versions_create(struct req *r)
 {
 	int version = 0;
-	int rc = registry_add_version(r, path_param(r, "name"), r->in[0].s, r->in[0].len,
+	int rc = registry_add_version(r, req_path_param(r, "name"), r->in[0].s, r->in[0].len,
 	    r->in[1].s, r->in[1].len, r->in[2].present ? r->in[2].s : "",
 	    r->in[3].present ? r->in[3].s : "", &version);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;
-	return resp_json(r, 201, json_pack("{s:s, s:i}", "name", path_param(r, "name"),
+	return resp_json(r, 201, json_pack("{s:s, s:i}", "name", req_path_param(r, "name"),
 	    "version", version));
 }
 
@@ -334,7 +326,7 @@ fail:
 int
 api_version_stage(struct req *r)
 {
-	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
+	const char *name = req_path_param(r, "name"), *ver = req_path_param(r, "version");
 	int rc = registry_set_stage(r, name, ver, r->in[0].s,
 	    r->in[1].present && r->in[1].b);
 
@@ -404,7 +396,7 @@ registry_set_alias(struct req *r, const char *name, const char *alias, long long
 int
 api_alias_set(struct req *r)
 {
-	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
+	const char *name = req_path_param(r, "name"), *alias = req_path_param(r, "alias");
 	int rc = registry_set_alias(r, name, alias, r->in[0].i);
 
 	if (rc != 0)
@@ -434,7 +426,7 @@ registry_delete_alias(struct req *r, const char *name, const char *alias)
 int
 api_alias_delete(struct req *r)
 {
-	int rc = registry_delete_alias(r, path_param(r, "name"), path_param(r, "alias"));
+	int rc = registry_delete_alias(r, req_path_param(r, "name"), req_path_param(r, "alias"));
 
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;
@@ -628,7 +620,7 @@ out:
 int
 api_predict(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	const struct value *inputs = &r->in[0], *instances = &r->in[1];
 	enum model_sel sel = SEL_DEFAULT;
 	const char *selv = "";

@@ -9,14 +9,6 @@
 #include "registry.h"
 #include "spec.h"
 
-static const char *
-path_param(struct req *r, const char *name)
-{
-	const struct param *p = params_get(&r->path_params, name);
-
-	return p ? p->value : "";
-}
-
 /* ---- CSV bodies: a header row, then one row per prediction ---- */
 
 struct csv_state {
@@ -318,10 +310,10 @@ v2_datatype(const char *type)
 static struct model *
 v2_model(struct req *r)
 {
-	const char *ver = path_param(r, "version");
+	const char *ver = req_path_param(r, "version");
 	char err[512];
 	int status;
-	struct model *m = model_acquire(r->db, path_param(r, "name"),
+	struct model *m = model_acquire(r->db, req_path_param(r, "name"),
 	    ver[0] ? SEL_VERSION : SEL_DEFAULT, ver, &status, err, sizeof(err));
 
 	if (m == NULL) {
@@ -356,7 +348,7 @@ api_v2_model(struct req *r)
 	snprintf(v, sizeof(v), "%d", m->version);
 	model_release(m);
 	return resp_json(r, 200, json_pack("{s:s, s:[s], s:s, s:o, s:o}", "name",
-	    path_param(r, "name"), "versions", v, "platform", "xgboost", "inputs", inputs,
+	    req_path_param(r, "name"), "versions", v, "platform", "xgboost", "inputs", inputs,
 	    "outputs", outputs));
 }
 
@@ -368,7 +360,7 @@ api_v2_model_ready(struct req *r)
 	if (m == NULL)
 		return 0;
 	model_release(m);
-	return resp_json(r, 200, json_pack("{s:s, s:b}", "name", path_param(r, "name"),
+	return resp_json(r, 200, json_pack("{s:s, s:b}", "name", req_path_param(r, "name"),
 	    "ready", 1));
 }
 
@@ -380,7 +372,7 @@ int
 api_v2_infer(struct req *r)
 {
 	json_t *inputs = r->in[1].json, *rows = NULL, *out, *preds, *t, *p;
-	const char *ver = path_param(r, "version");
+	const char *ver = req_path_param(r, "version");
 	size_t n = (size_t)-1, i;
 	json_t *labels, *probs;
 	int rc, classify;
@@ -417,7 +409,7 @@ api_v2_infer(struct req *r)
 			    json_array_get(json_object_get(t, "data"), k));
 		json_array_append_new(rows, o);
 	}
-	rc = serving_predict(r, path_param(r, "name"), ver[0] ? SEL_VERSION : SEL_DEFAULT,
+	rc = serving_predict(r, req_path_param(r, "name"), ver[0] ? SEL_VERSION : SEL_DEFAULT,
 	    ver, rows, 0, 0, &out);
 	json_decref(rows);
 	if (rc != 0)

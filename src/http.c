@@ -131,6 +131,14 @@ req_cleanup(struct req *r)
 	buf_free(&r->resp.body);
 }
 
+const char *
+req_path_param(struct req *r, const char *name)
+{
+	const struct param *p = params_get(&r->path_params, name);
+
+	return p ? p->value : "";
+}
+
 int
 http_path_is_json(const char *path)
 {

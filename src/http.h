@@ -113,6 +113,9 @@ int req_init(struct req *r, struct arena *a, const struct app *app,
     char *const *envp) WUR;
 void req_cleanup(struct req *r);
 
+/* The {name} segment of the matched route; "" when absent. Valid until the request ends. */
+const char *req_path_param(struct req *r, const char *name);
+
 /* 1 when this path is answered in JSON (API prefixes), else 0 (HTML). */
 int http_path_is_json(const char *path);
 

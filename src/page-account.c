@@ -262,7 +262,7 @@ page_account_password(struct req *r)
 int
 page_account_session_revoke(struct req *r)
 {
-	const char *id = params_get(&r->path_params, "id")->value;
+	const char *id = req_path_param(r, "id");
 	char uid[24];
 	const char *vals[2] = { id, uid };
 	PGresult *res;
@@ -308,7 +308,7 @@ page_account_token_create(struct req *r)
 int
 page_account_token_revoke(struct req *r)
 {
-	const char *id = params_get(&r->path_params, "id")->value;
+	const char *id = req_path_param(r, "id");
 	char *end;
 	enum auth_status st;
 

@@ -54,7 +54,7 @@ page_admin_users(struct req *r)
 int
 page_admin_user_action(struct req *r)
 {
-	const char *id = params_get(&r->path_params, "id")->value;
+	const char *id = req_path_param(r, "id");
 	const char *action = r->in[0].s;
 	const char *vals[4];
 	char err[256] = "", detail[128];

@@ -26,14 +26,6 @@
 
 static const char *const stage_names[] = { "None", "Staging", "Production", "Archived" };
 
-static const char *
-path_param(struct req *r, const char *name)
-{
-	const struct param *p = params_get(&r->path_params, name);
-
-	return p ? p->value : "";
-}
-
 /* A version number from a URL: 1..999999999 without leading zeros; 0 when malformed. */
 static int
 version_num(const char *s)
@@ -184,7 +176,7 @@ page_predict_pick(struct req *r)
 int
 page_model(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	const char *vals[1] = { name };
 	PGresult *res;
 	json_t *ctx, *versions, *aliases;
@@ -244,7 +236,7 @@ page_model(struct req *r)
 int
 page_model_version(struct req *r)
 {
-	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
+	const char *name = req_path_param(r, "name"), *ver = req_path_param(r, "version");
 	const char *vals[2] = { name, ver };
 	char size[32], err[SPEC_ERR_MAX] = "";
 	PGresult *res;
@@ -307,7 +299,7 @@ page_model_version(struct req *r)
 int
 page_model_booster(struct req *r)
 {
-	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
+	const char *name = req_path_param(r, "name"), *ver = req_path_param(r, "version");
 	const char *vals[2] = { name, ver };
 	char disp[400];
 	unsigned char *bytes;
@@ -344,7 +336,7 @@ page_model_booster(struct req *r)
 int
 page_version_upload(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	char msg[64];
 	int version = 0;
 	int rc = registry_add_version(r, name, r->in[0].s, r->in[0].len, r->in[1].s,
@@ -360,7 +352,7 @@ page_version_upload(struct req *r)
 int
 page_version_stage(struct req *r)
 {
-	const char *name = path_param(r, "name"), *ver = path_param(r, "version");
+	const char *name = req_path_param(r, "name"), *ver = req_path_param(r, "version");
 	char msg[80];
 	int rc = registry_set_stage(r, name, ver, r->in[0].s,
 	    r->in[1].present && r->in[1].b);
@@ -375,7 +367,7 @@ page_version_stage(struct req *r)
 int
 page_alias_set(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	char msg[200];
 	int rc = registry_set_alias(r, name, r->in[0].s, r->in[1].i);
 
@@ -389,7 +381,7 @@ page_alias_set(struct req *r)
 int
 page_alias_delete(struct req *r)
 {
-	const char *name = path_param(r, "name"), *alias = path_param(r, "alias");
+	const char *name = req_path_param(r, "name"), *alias = req_path_param(r, "alias");
 	char msg[200];
 	int rc = registry_delete_alias(r, name, alias);
 
@@ -956,7 +948,7 @@ acquire(struct req *r, const char *name, long long version, int *rc)
 int
 page_model_predict(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	int rc = 0, pinned = r->in[0].present;
 	struct model *m = acquire(r, name, pinned ? r->in[0].i : 0, &rc);
 	json_t *ctx;
@@ -977,7 +969,7 @@ page_model_predict(struct req *r)
 int
 page_model_predict_post(struct req *r)
 {
-	const char *name = path_param(r, "name");
+	const char *name = req_path_param(r, "name");
 	const struct param *vp = params_get(&r->query_params, "version");
 	char err[SPEC_ERR_MAX] = "", vbuf[24];
 	int rc = 0, version = 0;
