@@ -187,7 +187,7 @@ fail:
 }
 
 int
-auth_init(const struct config *c, int threads, char *err, size_t errlen)
+auth_init(const struct config *c, char *err, size_t errlen)
 {
 	char pw[AUTH_TOKEN_LEN + 1];
 
@@ -196,7 +196,6 @@ auth_init(const struct config *c, int threads, char *err, size_t errlen)
 	{
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
-		(void)threads;
 		hash_bound = cfg.max_concurrent_hashes > 0 ? cfg.max_concurrent_hashes :
 		    (cores / 2 > 0 ? (int)(cores / 2) : 1);
 	}

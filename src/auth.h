@@ -43,7 +43,7 @@ struct auth_user {
  * Process start: copies cfg, loads the password blocklist, computes the
  * dummy hash used for unknown users, draws the cache key. 0 or -1 (err).
  */
-int auth_init(const struct config *cfg, int threads, char *err, size_t errlen) WUR;
+int auth_init(const struct config *cfg, char *err, size_t errlen) WUR;
 
 /* Password rules (NIST 800-63B): length, not the username, not common. */
 enum auth_status auth_password_policy(const char *username, const char *pw,

@@ -326,7 +326,7 @@ main(int argc, char *argv[])
 		if (nthreads > 256)
 			nthreads = 256;
 	}
-	if (auth_init(&app.cfg, nthreads, err, sizeof(err)) == -1) {
+	if (auth_init(&app.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "verdictd: %s\n", err);
 		log_msg("error", "%s", err);
 		goto out;

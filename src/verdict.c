@@ -124,7 +124,7 @@ cmd_user(const struct config *c, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (sodium_init() < 0 || auth_init(c, 2, err, sizeof(err)) == -1) {
+	if (sodium_init() < 0 || auth_init(c, err, sizeof(err)) == -1) {
 		fprintf(stderr, "verdict: %s\n", err);
 		return 1;
 	}
