@@ -1,5 +1,4 @@
 /* api-serving.c: the MLflow scoring protocol (/invocations, /ping, /health) and the Open Inference Protocol v2 (/v2/...), both on serving_predict. */
-#include <csv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,112 +7,66 @@
 #include "handlers.h"
 #include "registry.h"
 #include "spec.h"
+#include "csvtab.h"
 
 /* ---- CSV bodies: a header row, then one row per prediction ---- */
 
-struct csv_state {
-	json_t *header;         /* column names */
-	int header_done;
-	json_t *rows;
-	json_t *cur;
-	size_t col;
-	char err[160];
-};
-
-static void
-csv_field_cb(void *s, size_t len, void *data)
-{
-	struct csv_state *st = data;
-	json_t *v;
-
-	if (st->err[0] != '\0')
-		return;
-	if (!st->header_done) {
-		if (len == 0 || (v = json_stringn(s, len)) == NULL) {
-			snprintf(st->err, sizeof(st->err), "CSV header column %zu is empty or "
-			    "not valid UTF-8", json_array_size(st->header) + 1);
-			return;
-		}
-		json_array_append_new(st->header, v);
-		return;
-	}
-	if (st->cur == NULL)
-		st->cur = json_object();
-	if (st->col >= json_array_size(st->header)) {
-		snprintf(st->err, sizeof(st->err), "CSV row %zu has more columns than the header",
-		    json_array_size(st->rows) + 1);
-		return;
-	}
-	/* An empty cell is a missing value. */
-	if (len > 0) {
-		if ((v = json_stringn(s, len)) == NULL) {
-			snprintf(st->err, sizeof(st->err), "CSV row %zu column '%.64s' is not "
-			    "valid UTF-8", json_array_size(st->rows) + 1,
-			    json_string_value(json_array_get(st->header, st->col)));
-			return;
-		}
-		json_object_set_new(st->cur, json_string_value(json_array_get(st->header,
-		    st->col)), v);
-	}
-	st->col++;
-}
-
-static void
-csv_record_cb(int c, void *data)
-{
-	struct csv_state *st = data;
-
-	(void)c;
-	if (st->err[0] != '\0')
-		return;
-	if (!st->header_done) {
-		st->header_done = 1;
-		st->col = 0;
-		return;
-	}
-	if (st->cur == NULL)
-		st->cur = json_object();
-	if (json_array_size(st->rows) >= PREDICT_MAX_BATCH)
-		snprintf(st->err, sizeof(st->err), "more than %d rows", PREDICT_MAX_BATCH);
-	else
-		json_array_append(st->rows, st->cur);
-	json_decref(st->cur);
-	st->cur = NULL;
-	st->col = 0;
-}
-
-/* Rows from a CSV body, or NULL after answering 400/413. */
+/* Rows from a CSV body (an empty cell is a missing value), or NULL after answering 400/413. */
 static json_t *
 csv_rows(struct req *r)
 {
-	struct csv_parser p;
-	struct csv_state st = { json_array(), 0, json_array(), NULL, 0, "" };
-	json_t *rows = NULL;
+	struct csv_table t;
+	char err[160];
+	json_t *rows = NULL, *o;
+	int rc = csv_table_parse(r->a, r->body, r->body_len, PREDICT_MAX_BATCH, &t, err,
+	    sizeof(err));
 
-	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0)
-		goto out;
-	if (csv_parse(&p, r->body, r->body_len, csv_field_cb, csv_record_cb, &st) !=
-	    r->body_len || csv_fini(&p, csv_field_cb, csv_record_cb, &st) != 0) {
-		if (st.err[0] == '\0')
-			snprintf(st.err, sizeof(st.err), "malformed CSV: %s",
-			    csv_strerror(csv_error(&p)));
+	if (rc == -2) {
+		resp_error(r, 413, "PAYLOAD_TOO_LARGE", "more than %d rows", PREDICT_MAX_BATCH);
+		return NULL;
 	}
-	csv_free(&p);
-	if (st.err[0] == '\0' && json_array_size(st.rows) == 0)
-		snprintf(st.err, sizeof(st.err), "the CSV has a header but no rows");
-	if (st.err[0] != '\0') {
-		if (!strncmp(st.err, "more than", 9))
-			resp_error(r, 413, "PAYLOAD_TOO_LARGE", "%s", st.err);
-		else
-			resp_error(r, 400, "BAD_REQUEST", "%s", st.err);
-		goto out;
+	if (rc == -3)
+		return NULL;
+	if (rc == 0 && t.n < 2)
+		snprintf(err, sizeof(err), "the CSV has a header but no rows");
+	for (size_t k = 0; rc == 0 && t.n > 0 && k < t.rec[0].nf; k++)
+		if (t.rec[0].len[k] == 0 || !utf8_valid(t.rec[0].f[k], t.rec[0].len[k])) {
+			snprintf(err, sizeof(err), "CSV header column %zu is empty or not valid "
+			    "UTF-8", k + 1);
+			rc = -1;
+		}
+	if (rc != 0 || t.n < 2) {
+		resp_error(r, 400, "BAD_REQUEST", "%s", err);
+		return NULL;
 	}
-	rows = json_incref(st.rows);
-out:
-	json_decref(st.cur);
-	json_decref(st.header);
-	json_decref(st.rows);
+	rows = json_array();
+	for (size_t i = 1; i < t.n; i++) {
+		const struct csv_record *rec = &t.rec[i];
+
+		if (rec->nf > t.rec[0].nf) {
+			resp_error(r, 400, "BAD_REQUEST", "CSV row %zu (line %ld) has more columns "
+			    "than the header", i, rec->line);
+			goto fail;
+		}
+		o = json_object();
+		json_array_append_new(rows, o);
+		for (size_t k = 0; k < rec->nf; k++) {
+			json_t *v;
+
+			if (rec->len[k] == 0)
+				continue;
+			if ((v = json_stringn(rec->f[k], rec->len[k])) == NULL) {
+				resp_error(r, 400, "BAD_REQUEST", "CSV row %zu column '%.64s' is not "
+				    "valid UTF-8", i, t.rec[0].f[k]);
+				goto fail;
+			}
+			json_object_set_new(o, t.rec[0].f[k], v);
+		}
+	}
 	return rows;
+fail:
+	json_decref(rows);
+	return NULL;
 }
 
 /* ---- MLflow's JSON input formats → rows ---- */

@@ -6,6 +6,21 @@
 
 #include "util.h"
 
+/* Pieces the statements below share. */
+#define ISO_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define SPEC_TASK "coalesce(v.spec->>'task', 'regression')"
+#define SPEC_CLASSES "coalesce((v.spec->'classes')::text, '[]')"
+/* A prediction object's columns (feedback.c: prediction_json). */
+#define PRED_COLS "p.id, v.name, v.version, " ISO_TIME("p.created_at") ", " SPEC_TASK ", " \
+	SPEC_CLASSES ", p.inputs::text, p.output::text, p.verified, f.true_number, " \
+	"f.true_label, u.username, p.latency_us, coalesce(p.request_id, '') "
+#define PRED_FROM "FROM predictions p JOIN model_versions v ON v.id = p.model_version_id " \
+	"LEFT JOIN feedback f ON f.prediction_id = p.id AND f.replaced_at IS NULL " \
+	"LEFT JOIN users u ON u.id = p.user_id "
+/* Quality buckets (and verified rows) in a window of $2 hours, 0 meaning all. */
+#define IN_WINDOW(col) "($2::int = 0 OR " col " >= date_trunc('hour', now(), 'UTC') - " \
+	"($2::int - 1) * interval '1 hour')"
+
 /*
  * The statement table: X(NAME, readonly, "SQL with $1 params"). Each is
  * prepared on every (re)connect; db_exec runs them by enum. readonly
@@ -134,8 +149,9 @@
 	X(MODEL_LIST_PAGE, 1, "SELECT m.name, m.description, " \
 	    "(SELECT max(version) FROM model_versions v WHERE v.name = m.name), " \
 	    "s.version, s.stage, " \
-	    "(SELECT count(*) FROM predictions p JOIN model_versions v ON v.id = p.model_version_id " \
-	    " WHERE v.name = m.name AND p.created_at > now() - interval '24 hours') " \
+	    "(SELECT coalesce(sum(q.predictions), 0) FROM quality_hourly q JOIN model_versions v " \
+	    " ON v.id = q.model_version_id WHERE v.name = m.name AND q.hour >= " \
+	    " date_trunc('hour', now(), 'UTC') - interval '23 hours') " \
 	    "FROM registered_models m LEFT JOIN LATERAL (SELECT version, stage FROM model_versions v " \
 	    " WHERE v.name = m.name AND stage <> 'Archived' " \
 	    " ORDER BY (stage = 'Production') DESC, version DESC LIMIT 1) s ON true " \
@@ -149,7 +165,91 @@
 	X(VERSION_BOOSTER, 1, "SELECT booster, booster_format FROM model_versions " \
 	    "WHERE name = $1 AND version = $2::int") \
 	X(TRANSITION_INSERT, 0, "INSERT INTO model_transitions (name, version, what, " \
-	    "from_value, to_value, actor_id) VALUES ($1, $2::int, $3, $4, $5, $6::bigint)")
+	    "from_value, to_value, actor_id) VALUES ($1, $2::int, $3, $4, $5, $6::bigint)") \
+	/* feedback: a batch locks its predictions, then reads their current truths */ \
+	X(FEEDBACK_LOCK, 0, "SELECT p.id, p.created_at::text, " \
+	    "date_trunc('hour', p.created_at, 'UTC')::text, p.model_version_id, p.output::text, " \
+	    SPEC_TASK ", " SPEC_CLASSES " FROM predictions p JOIN model_versions v " \
+	    "ON v.id = p.model_version_id WHERE p.id = ANY($1::bigint[]) ORDER BY p.id " \
+	    "FOR UPDATE OF p") \
+	X(FEEDBACK_CURRENT, 0, "SELECT prediction_id, id, true_number, true_label, " \
+	    "coalesce(user_id, 0) FROM feedback WHERE prediction_id = ANY($1::bigint[]) " \
+	    "AND replaced_at IS NULL") \
+	X(FEEDBACK_REPLACE, 0, "UPDATE feedback SET replaced_at = now() " \
+	    "WHERE id = ANY($1::bigint[])") \
+	X(FEEDBACK_INSERT, 0, "INSERT INTO feedback (prediction_id, prediction_at, " \
+	    "model_version_id, true_number, true_label, score, user_id, source) " \
+	    "SELECT u.p, u.t, u.v, u.n, u.l, u.s, nullif($7::bigint, 0), $8 FROM " \
+	    "unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::float8[], $5::text[], " \
+	    "$6::float8[]) AS u (p, t, v, n, l, s)") \
+	X(PREDICTION_VERIFIED, 0, "UPDATE predictions SET verified = true " \
+	    "WHERE id = ANY($1::bigint[]) AND NOT verified") \
+	X(QUALITY_ADD, 0, "INSERT INTO quality_hourly AS q (model_version_id, hour, verified, " \
+	    "sum_err, sum_abs_err, sum_sq_err, sum_y, sum_y2, correct, sum_logloss) " \
+	    "SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::float8[], " \
+	    "$5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::bigint[], $10::float8[]) " \
+	    "ON CONFLICT (model_version_id, hour) DO UPDATE SET " \
+	    "verified = q.verified + EXCLUDED.verified, sum_err = q.sum_err + EXCLUDED.sum_err, " \
+	    "sum_abs_err = q.sum_abs_err + EXCLUDED.sum_abs_err, " \
+	    "sum_sq_err = q.sum_sq_err + EXCLUDED.sum_sq_err, sum_y = q.sum_y + EXCLUDED.sum_y, " \
+	    "sum_y2 = q.sum_y2 + EXCLUDED.sum_y2, correct = q.correct + EXCLUDED.correct, " \
+	    "sum_logloss = q.sum_logloss + EXCLUDED.sum_logloss") \
+	X(CONFUSION_ADD, 0, "INSERT INTO quality_confusion AS q (model_version_id, hour, " \
+	    "actual, predicted, n) SELECT * FROM unnest($1::bigint[], $2::timestamptz[], " \
+	    "$3::text[], $4::text[], $5::bigint[]) ON CONFLICT (model_version_id, hour, actual, " \
+	    "predicted) DO UPDATE SET n = q.n + EXCLUDED.n") \
+	/* a version with unverified predictions (weighted by how many) and their id range */ \
+	X(FEEDBACK_PICK_VERSION, 1, "WITH v AS (SELECT id FROM model_versions WHERE name = $1 " \
+	    "AND ($2::int = 0 OR version = $2::int)), c AS (SELECT q.model_version_id AS id, " \
+	    "sum(q.predictions - q.verified) AS w FROM quality_hourly q WHERE " \
+	    "q.model_version_id IN (SELECT id FROM v) GROUP BY 1 " \
+	    "HAVING sum(q.predictions - q.verified) > 0) " \
+	    "SELECT pk.id, (SELECT min(p.id) FROM predictions p WHERE p.model_version_id = pk.id " \
+	    "AND NOT p.verified), (SELECT max(p.id) FROM predictions p WHERE " \
+	    "p.model_version_id = pk.id AND NOT p.verified) FROM (SELECT 1) one LEFT JOIN LATERAL " \
+	    "(SELECT id FROM c ORDER BY -ln(1 - random()) / w LIMIT 1) pk ON true " \
+	    "WHERE EXISTS (SELECT 1 FROM v)") \
+	X(FEEDBACK_NEXT, 1, "SELECT " PRED_COLS PRED_FROM "WHERE p.id = (SELECT coalesce(" \
+	    "(SELECT id FROM predictions WHERE model_version_id = $1::bigint AND NOT verified " \
+	    "AND id >= $2::bigint ORDER BY id LIMIT 1), (SELECT id FROM predictions WHERE " \
+	    "model_version_id = $1::bigint AND NOT verified AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT 1)))") \
+	X(PREDICTION_LIST, 1, "SELECT " PRED_COLS PRED_FROM "WHERE ($1 = '' OR v.name = $1) " \
+	    "AND ($2::int = 0 OR v.version = $2::int) AND ($3::int < 0 OR p.verified = " \
+	    "($3::int = 1)) AND ($4::timestamptz IS NULL OR p.created_at >= $4::timestamptz) " \
+	    "AND ($5::timestamptz IS NULL OR p.created_at < $5::timestamptz) " \
+	    "AND ($7::bigint = 0 OR p.id < $7::bigint) ORDER BY p.id DESC LIMIT $6::int") \
+	X(PREDICTION_GET, 1, "SELECT " PRED_COLS PRED_FROM "WHERE p.id = $1::bigint") \
+	X(FEEDBACK_HISTORY, 1, "SELECT f.true_number, f.true_label, u.username, f.source, " \
+	    ISO_TIME("f.created_at") ", f.replaced_at IS NULL FROM feedback f " \
+	    "LEFT JOIN users u ON u.id = f.user_id WHERE f.prediction_id = $1::bigint " \
+	    "ORDER BY f.id") \
+	/* live quality: hourly buckets summed over a window of $2 hours (0: all) */ \
+	X(QUALITY_VERSIONS, 1, "SELECT id, version, stage, " SPEC_TASK ", " SPEC_CLASSES \
+	    " FROM model_versions v WHERE name = $1 ORDER BY version DESC") \
+	X(QUALITY_SUMS, 1, "SELECT q.model_version_id, sum(q.predictions), sum(q.verified), " \
+	    "sum(q.sum_err), sum(q.sum_abs_err), sum(q.sum_sq_err), sum(q.sum_y), " \
+	    "sum(q.sum_y2), sum(q.correct), sum(q.sum_logloss), 0 FROM quality_hourly q " \
+	    "JOIN model_versions v ON v.id = q.model_version_id WHERE v.name = $1 AND " \
+	    IN_WINDOW("q.hour") " GROUP BY 1") \
+	X(QUALITY_DAILY, 1, "SELECT q.model_version_id, to_char(date_trunc('day', q.hour, " \
+	    "'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(q.predictions), sum(q.verified), " \
+	    "sum(q.sum_abs_err), sum(q.correct) FROM quality_hourly q JOIN model_versions v " \
+	    "ON v.id = q.model_version_id WHERE v.name = $1 AND " IN_WINDOW("q.hour") \
+	    " GROUP BY 1, 2 ORDER BY 1, 2") \
+	X(QUALITY_CONFUSION, 1, "SELECT c.model_version_id, c.actual, c.predicted, sum(c.n) " \
+	    "FROM quality_confusion c JOIN model_versions v ON v.id = c.model_version_id " \
+	    "WHERE v.name = $1 AND " IN_WINDOW("c.hour") " GROUP BY 1, 2, 3") \
+	X(QUALITY_POINTS, 1, "SELECT x.model_version_id, x.score, x.true_number FROM " \
+	    "model_versions v CROSS JOIN LATERAL (SELECT f.model_version_id, f.score, " \
+	    "f.true_number, f.prediction_at FROM feedback f WHERE f.model_version_id = v.id " \
+	    "AND f.replaced_at IS NULL AND f.true_number IS NOT NULL AND " \
+	    IN_WINDOW("f.prediction_at") " ORDER BY f.prediction_at DESC LIMIT 500) x " \
+	    "WHERE v.name = $1") \
+	X(QUALITY_SCORES, 1, "SELECT f.score, f.true_label = $3 FROM feedback f " \
+	    "WHERE f.model_version_id = $1::bigint AND f.replaced_at IS NULL AND " \
+	    "f.score IS NOT NULL AND " IN_WINDOW("f.prediction_at") \
+	    " ORDER BY f.prediction_at DESC LIMIT 100000")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,

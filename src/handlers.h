@@ -70,6 +70,17 @@ int page_predict_pick(struct req *r);
 int page_model_predict(struct req *r);
 int page_model_predict_post(struct req *r);
 
+/* api-feedback.c */
+int api_prediction_feedback(struct req *r);
+int api_feedback_bulk(struct req *r);
+int api_feedback_csv(struct req *r);
+int api_feedback_next(struct req *r);
+int api_predictions_list(struct req *r);
+int api_prediction_get(struct req *r);
+int api_model_quality(struct req *r);
+int api_verify_random_get(struct req *r);
+int api_verify_random_post(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

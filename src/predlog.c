@@ -12,7 +12,7 @@
 
 #include "log.h"
 
-#define NCOLS 7
+#define NCOLS 6
 
 /* One request's rows waiting for a commit. */
 struct waiter {
@@ -46,17 +46,17 @@ connect_db(void)
 }
 
 /*
- * Commits every row of the waiters in [first, stop) with one id fetch and
- * one INSERT (autocommit: one transaction, one WAL flush for the batch).
+ * Commits every row of the waiters in [first, stop) in one statement, one
+ * round trip: ids drawn from the sequence, the rows inserted, and the
+ * prediction counts of the live-quality buckets moved — autocommit, so one
+ * transaction and one WAL flush for the batch.
  */
 static int
 commit_batch(PGconn *c, struct waiter *first, struct waiter *stop, size_t nrows)
 {
 	struct buf sql;
 	const char **vals = NULL;
-	char (*nums)[4][24] = NULL;
-	char nbuf[24];
-	const char *nv[1] = { nbuf };
+	char (*nums)[3][24] = NULL;
 	PGresult *res = NULL;
 	size_t k = 0, r = 0;
 	int rc = -1;
@@ -66,40 +66,57 @@ commit_batch(PGconn *c, struct waiter *first, struct waiter *stop, size_t nrows)
 	nums = calloc(nrows, sizeof(*nums));
 	if (vals == NULL || nums == NULL)
 		goto out;
-	snprintf(nbuf, sizeof(nbuf), "%zu", nrows);
-	res = PQexecParams(c, "SELECT nextval('predictions_id_seq') FROM "
-	    "generate_series(1, $1::int)", 1, NULL, nv, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQntuples(res) != nrows)
-		goto out;
-	if (buf_adds(&sql, "INSERT INTO predictions (id, model_version_id, user_id, "
-	    "inputs, output, latency_us, request_id) VALUES ") == -1)
+	if (buf_adds(&sql, "WITH x (ord, model_version_id, user_id, inputs, output, "
+	    "latency_us, request_id) AS (VALUES ") == -1)
 		goto out;
 	for (struct waiter *w = first; w != stop; w = w->next)
 		for (size_t i = 0; i < w->n; i++, r++) {
 			struct predlog_row *row = &w->rows[i];
 
-			row->id = atoll(PQgetvalue(res, (int)r, 0));
-			snprintf(nums[r][0], 24, "%lld", row->id);
-			snprintf(nums[r][1], 24, "%lld", row->version_id);
-			snprintf(nums[r][2], 24, "%d", row->latency_us);
+			snprintf(nums[r][0], 24, "%lld", row->version_id);
+			snprintf(nums[r][1], 24, "%d", row->latency_us);
+			snprintf(nums[r][2], 24, "%lld", row->user_id);
 			vals[k++] = nums[r][0];
-			vals[k++] = nums[r][1];
-			snprintf(nums[r][3], 24, "%lld", row->user_id);
-			vals[k++] = row->user_id > 0 ? nums[r][3] : NULL;
+			vals[k++] = row->user_id > 0 ? nums[r][2] : NULL;
 			vals[k++] = row->inputs;
 			vals[k++] = row->output;
-			vals[k++] = nums[r][2];
+			vals[k++] = nums[r][1];
 			vals[k++] = row->request_id;
-			if (buf_printf(&sql, "%s($%zu,$%zu,$%zu::bigint,$%zu::jsonb,$%zu::jsonb,"
-			    "$%zu::int,$%zu)", r ? "," : "", k - 6, k - 5, k - 4, k - 3, k - 2,
-			    k - 1, k) == -1)
+			if (buf_printf(&sql, "%s(%zu,$%zu::bigint,$%zu::bigint,$%zu::jsonb,"
+			    "$%zu::jsonb,$%zu::int,$%zu)", r ? "," : "", r, k - 5, k - 4, k - 3,
+			    k - 2, k - 1, k) == -1)
 				goto out;
 		}
-	PQclear(res);
+	if (buf_adds(&sql, "), v AS MATERIALIZED (SELECT nextval('predictions_id_seq') AS id, "
+	    "x.* FROM x), ins AS (INSERT INTO predictions (id, model_version_id, user_id, "
+	    "inputs, output, latency_us, request_id) SELECT id, model_version_id, user_id, "
+	    "inputs, output, latency_us, request_id FROM v), q AS (INSERT INTO "
+	    "quality_hourly AS q (model_version_id, hour, predictions) SELECT "
+	    "model_version_id, date_trunc('hour', now(), 'UTC'), count(*) FROM v GROUP BY 1 "
+	    "ORDER BY 1 ON CONFLICT (model_version_id, hour) DO UPDATE SET predictions = "
+	    "q.predictions + EXCLUDED.predictions) SELECT ord, id FROM v") == -1)
+		goto out;
 	res = PQexecParams(c, buf_str(&sql), (int)k, NULL, vals, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQntuples(res) != nrows) {
 		log_msg("error", "prediction log: %s", PQerrorMessage(c));
 		goto out;
+	}
+	r = 0;
+	{
+		long long *ids = calloc(nrows, sizeof(*ids));
+
+		if (ids == NULL)
+			goto out;
+		for (int i = 0; i < PQntuples(res); i++) {
+			size_t ord = (size_t)atoll(PQgetvalue(res, i, 0));
+
+			if (ord < nrows)
+				ids[ord] = atoll(PQgetvalue(res, i, 1));
+		}
+		for (struct waiter *w = first; w != stop; w = w->next)
+			for (size_t i = 0; i < w->n; i++)
+				w->rows[i].id = ids[r++];
+		free(ids);
 	}
 	rc = 0;
 out:

@@ -1,4 +1,5 @@
 /* routes.c: the route table — every URL, method, handler, auth level and declared input in one place. */
+#include "feedback.h"
 #include "handlers.h"
 #include "router.h"
 
@@ -107,6 +108,31 @@ static const struct field f_v2_infer[] = {
 	{ "parameters", FT_JSON, 0, 0, 0, 0, 0, NULL },
 };
 
+/* feedback: the truth is a number or a class label; the version's spec checks it */
+static const struct field f_feedback[] = {
+	{ "true_value", FT_JSON, 1, 0, 0, 0, 0, NULL },
+};
+static const struct field f_feedback_next[] = {
+	{ "model", FT_STRING, 1, 1, 255, 0, 0, NULL },
+	{ "version", FT_INT, 0, 1, 1000000000, 0, 0, NULL },
+};
+static const struct field f_predictions[] = {
+	{ "model", FT_STRING, 0, 0, 255, 0, 0, NULL },
+	{ "version", FT_INT, 0, 1, 1000000000, 0, 0, NULL },
+	{ "verified", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+	{ "from", FT_STRING, 0, 1, 64, 0, 0, NULL },
+	{ "to", FT_STRING, 0, 1, 64, 0, 0, NULL },
+	{ "limit", FT_INT, 0, 1, PREDICTIONS_PAGE_MAX, 0, 0, NULL },
+	{ "after", FT_INT, 0, 1, 9000000000000000000LL, 0, 0, NULL },
+};
+static const struct field f_quality[] = {
+	{ "window", FT_ENUM, 0, 0, 0, 0, 0, quality_windows },
+};
+static const struct field f_verify_random[] = {
+	{ "prediction_id", FT_INT, 1, 1, 9000000000000000000LL, 0, 0, NULL },
+	{ "true_value", FT_JSON, 1, 0, 0, 0, 0, NULL },
+};
+
 /* /readyz has no R_DB: it checks the database itself and says why it is not ready. */
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
@@ -163,6 +189,18 @@ const struct route routes[] = {
 	{ "POST",   "/api/models/{name}/predict",    api_predict,                 AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_predict) },
 	/* FastAPI-style: a flat object of raw fields for default_model; the spec checks every field */
 	{ "POST",   "/predict",                      api_predict_flat,            AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_LAX_FIELDS, NOF },
+
+	/* feedback and the prediction log: JSON */
+	{ "POST",   "/api/predictions/{id}/feedback", api_prediction_feedback,    AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_feedback) },
+	/* bulk bodies are a list or CSV: no declared fields; feedback.c reads each row */
+	{ "POST",   "/api/feedback",                 api_feedback_bulk,           AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, NOF },
+	{ "POST",   "/api/feedback.csv",             api_feedback_csv,            AUTH_USER,   RK_JSON, R_DB | R_BODY_CSV, NOF },
+	{ "GET",    "/api/feedback/next",            api_feedback_next,           AUTH_USER,   RK_JSON, R_DB,              F(f_feedback_next) },
+	{ "GET",    "/api/predictions",              api_predictions_list,        AUTH_USER,   RK_JSON, R_DB,              F(f_predictions) },
+	{ "GET",    "/api/predictions/{id}",         api_prediction_get,          AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "GET",    "/api/models/{name}/quality",    api_model_quality,           AUTH_USER,   RK_JSON, R_DB,              F(f_quality) },
+	{ "GET",    "/verify_random_prediction",     api_verify_random_get,       AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "POST",   "/verify_random_prediction",     api_verify_random_post,      AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_verify_random) },
 
 	/* MLflow scoring protocol */
 	{ "POST",   "/invocations",                  api_invocations,             AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_BODY_CSV | R_LAX_FIELDS, NOF },
