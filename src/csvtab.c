@@ -103,7 +103,7 @@ csv_table_parse(struct arena *a, const char *s, size_t len, size_t max_records,
 	st->t = t;
 	st->max = max_records;
 	st->line = st->start = 1;
-	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL) != 0)
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return -3;
 	if (csv_parse(&p, s, len, field_cb, record_cb, st) != len ||
 	    csv_fini(&p, field_cb, record_cb, st) != 0) {

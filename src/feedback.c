@@ -2,6 +2,7 @@
 #include "feedback.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,10 +575,17 @@ id_of(json_t *j)
 }
 
 static void
-reject(struct fb_result *res, const char *fmt, const char *what, long where)
+reject(struct fb_result *res, const char *fmt, ...) PRINTF(2, 3);
+
+static void
+reject(struct fb_result *res, const char *fmt, ...)
 {
+	va_list ap;
+
 	res->status = 400;
-	snprintf(res->error, sizeof(res->error), fmt, what, where);
+	va_start(ap, fmt);
+	vsnprintf(res->error, sizeof(res->error), fmt, ap);
+	va_end(ap);
 }
 
 long
@@ -611,12 +619,11 @@ feedback_rows_json(struct req *r, json_t *list, struct fb_item **items,
 		(*items)[i].prediction_id = id_of(json_object_get(row, "prediction_id"));
 		(*items)[i].truth = t;
 		if (!json_is_object(row))
-			reject(&(*res)[i], "%sitem %ld is not an object", "", (long)i);
+			reject(&(*res)[i], "item %zu is not an object", i);
 		else if ((*items)[i].prediction_id == 0)
-			reject(&(*res)[i], "%sitem %ld: prediction_id must be a positive integer",
-			    "", (long)i);
+			reject(&(*res)[i], "item %zu: prediction_id must be a positive integer", i);
 		else if (t == NULL || json_is_null(t))
-			reject(&(*res)[i], "%sitem %ld: true_value is required", "", (long)i);
+			reject(&(*res)[i], "item %zu: true_value is required", i);
 	}
 	return (long)n;
 }
@@ -667,29 +674,25 @@ feedback_rows_csv(struct req *r, const char *body, size_t len, struct fb_item **
 
 		(*where)[i] = rec->line;
 		if (rec->nf != t.rec[0].nf) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "%zu columns, the header has %zu; ", rec->nf,
-			    t.rec[0].nf);
-			reject(&(*res)[i], "%sline %ld", what, rec->line);
+			reject(&(*res)[i], "line %ld: %zu columns, the header has %zu", rec->line,
+			    rec->nf, t.rec[0].nf);
 			continue;
 		}
 		id = rec->f[idc];
 		tv = rec->f[tvc];
 		if (strlen(id) == 0 || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id) ||
 		    (it->prediction_id = atoll(id)) <= 0) {
-			reject(&(*res)[i], "prediction_id '%.40s' is not a positive integer (line %ld)",
-			    id, rec->line);
+			reject(&(*res)[i], "line %ld: prediction_id '%.40s' is not a positive integer",
+			    rec->line, id);
 			continue;
 		}
 		if (rec->len[tvc] == 0) {
-			reject(&(*res)[i], "%strue_value is empty (line %ld)", "", rec->line);
+			reject(&(*res)[i], "line %ld: true_value is empty", rec->line);
 			continue;
 		}
 		it->owned = 1;
 		if ((it->truth = json_stringn(tv, rec->len[tvc])) == NULL) {
-			reject(&(*res)[i], "%strue_value is not valid UTF-8 (line %ld)", "",
-			    rec->line);
+			reject(&(*res)[i], "line %ld: true_value is not valid UTF-8", rec->line);
 			continue;
 		}
 	}

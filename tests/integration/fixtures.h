@@ -1,0 +1,39 @@
+/* fixtures.h: what integration tests share on top of the harness — accounts, JSON calls, model uploads, boosters trained in the test, a Postgres connection. */
+#ifndef VERDICT_TEST_FIXTURES_H
+#define VERDICT_TEST_FIXTURES_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "harness.h"
+
+/*
+ * Signs up username (password fixed) and fills hdr with "Authorization:
+ * Bearer <token>". admin: the account is made an admin in Postgres first.
+ * Call from main() after harness_start, before tests fork. 0 or -1.
+ */
+int fx_account(const char *username, int admin, char *hdr, size_t hdrlen);
+
+/* One request as the account whose header is hdr (NULL: anonymous); returns the status. */
+long fx_call(const char *hdr, const char *method, const char *path,
+    const char *content_type, const char *body, struct http_resp *r);
+
+/* Creates a model and uploads booster + spec as its next version (asserts 201). */
+void fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
+    const char *spec);
+
+/*
+ * Trains a booster with libxgboost on rows x rows of nf floats and labels y
+ * (asserts success); JSON bytes, caller frees.
+ */
+char *fx_train(const float *x, const float *y, int rows, int nf, const char *objective,
+    int num_class, int rounds, size_t *len);
+
+/* A connection to the stack's Postgres (asserts); caller PQfinish()es. */
+PGconn *fx_db(void);
+
+/* The first column of the first row of sql with up to one text parameter, as a number. */
+double fx_db_num(const char *sql, const char *param);
+
+#endif
