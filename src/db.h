@@ -227,16 +227,12 @@
 	/* live quality: hourly buckets summed over a window of $2 hours (0: all) */ \
 	X(QUALITY_VERSIONS, 1, "SELECT id, version, stage, " SPEC_TASK ", " SPEC_CLASSES \
 	    " FROM model_versions v WHERE name = $1 ORDER BY version DESC") \
-	X(QUALITY_SUMS, 1, "SELECT q.model_version_id, sum(q.predictions), sum(q.verified), " \
-	    "sum(q.sum_err), sum(q.sum_abs_err), sum(q.sum_sq_err), sum(q.sum_y), " \
-	    "sum(q.sum_y2), sum(q.correct), sum(q.sum_logloss), 0 FROM quality_hourly q " \
-	    "JOIN model_versions v ON v.id = q.model_version_id WHERE v.name = $1 AND " \
-	    IN_WINDOW("q.hour") " GROUP BY 1") \
 	X(QUALITY_DAILY, 1, "SELECT q.model_version_id, to_char(date_trunc('day', q.hour, " \
 	    "'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(q.predictions), sum(q.verified), " \
-	    "sum(q.sum_abs_err), sum(q.correct) FROM quality_hourly q JOIN model_versions v " \
-	    "ON v.id = q.model_version_id WHERE v.name = $1 AND " IN_WINDOW("q.hour") \
-	    " GROUP BY 1, 2 ORDER BY 1, 2") \
+	    "sum(q.sum_err), sum(q.sum_abs_err), sum(q.sum_sq_err), sum(q.sum_y), " \
+	    "sum(q.sum_y2), sum(q.correct), sum(q.sum_logloss) FROM quality_hourly q " \
+	    "JOIN model_versions v ON v.id = q.model_version_id WHERE v.name = $1 AND " \
+	    IN_WINDOW("q.hour") " GROUP BY 1, 2 ORDER BY 1, 2") \
 	X(QUALITY_CONFUSION, 1, "SELECT c.model_version_id, c.actual, c.predicted, sum(c.n) " \
 	    "FROM quality_confusion c JOIN model_versions v ON v.id = c.model_version_id " \
 	    "WHERE v.name = $1 AND " IN_WINDOW("c.hour") " GROUP BY 1, 2, 3") \
@@ -245,11 +241,11 @@
 	    "f.true_number, f.prediction_at FROM feedback f WHERE f.model_version_id = v.id " \
 	    "AND f.replaced_at IS NULL AND f.true_number IS NOT NULL AND " \
 	    IN_WINDOW("f.prediction_at") " ORDER BY f.prediction_at DESC LIMIT 500) x " \
-	    "WHERE v.name = $1") \
+	    "WHERE v.name = $1 AND v.spec->>'task' = 'regression'") \
 	X(QUALITY_SCORES, 1, "SELECT f.score, f.true_label = $3 FROM feedback f " \
 	    "WHERE f.model_version_id = $1::bigint AND f.replaced_at IS NULL AND " \
 	    "f.score IS NOT NULL AND " IN_WINDOW("f.prediction_at") \
-	    " ORDER BY f.prediction_at DESC LIMIT 100000")
+	    " ORDER BY f.prediction_at DESC LIMIT $4::int")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,

@@ -1073,13 +1073,15 @@ classification_metrics(struct req *r, struct vq *v, PGresult *conf, const char *
 	    "log_loss", json_number_or_null(sum_logloss / verified),
 	    "per_class", per);
 	if (!strcmp(v->task, "binary") && k == 2) {
-		char vid[24];
-		const char *vals[3] = { vid, hours, json_string_value(json_array_get(v->classes, 1)) };
+		char vid[24], lim[16];
+		const char *vals[4] = { vid, hours, json_string_value(json_array_get(v->classes, 1)),
+		    lim };
 		PGresult *res;
 		struct scored *sc;
 
 		snprintf(vid, sizeof(vid), "%lld", v->vid);
-		if ((res = db_exec(r->db, STMT_QUALITY_SCORES, 3, vals)) == NULL) {
+		snprintf(lim, sizeof(lim), "%d", QUALITY_AUC_ROWS);
+		if ((res = db_exec(r->db, STMT_QUALITY_SCORES, 4, vals)) == NULL) {
 			json_decref(metrics);
 			return -1;
 		}
@@ -1107,7 +1109,7 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 {
 	char hours[16];
 	const char *vals[2] = { name, hours };
-	PGresult *vr = NULL, *sums = NULL, *daily = NULL, *conf = NULL, *pts = NULL;
+	PGresult *vr = NULL, *daily = NULL, *conf = NULL, *pts = NULL;
 	struct vq *vs = NULL;
 	json_t *list = NULL;
 	size_t nv = 0;
@@ -1138,8 +1140,7 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 			goto out;
 		}
 	}
-	if ((sums = db_exec(r->db, STMT_QUALITY_SUMS, 2, vals)) == NULL ||
-	    (daily = db_exec(r->db, STMT_QUALITY_DAILY, 2, vals)) == NULL ||
+	if ((daily = db_exec(r->db, STMT_QUALITY_DAILY, 2, vals)) == NULL ||
 	    (conf = db_exec(r->db, STMT_QUALITY_CONFUSION, 2, vals)) == NULL ||
 	    (pts = db_exec(r->db, STMT_QUALITY_POINTS, 2, vals)) == NULL)
 		goto out;
@@ -1149,7 +1150,7 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 	list = json_array();
 	for (size_t i = 0; i < nv; i++) {
 		struct vq *v = &vs[i];
-		double pred = 0, ver = 0, s[8] = { 0 };
+		double pred = 0, ver = 0, s[7] = { 0 };
 		json_t *days = json_array(), *points = NULL;
 
 		v->vid = atoll(PQgetvalue(vr, (int)i, 0));
@@ -1157,12 +1158,13 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 		v->stage = PQgetvalue(vr, (int)i, 2);
 		v->task = PQgetvalue(vr, (int)i, 3);
 		v->classes = classes_of(PQgetvalue(vr, (int)i, 4));
-		for (int j = 0; j < PQntuples(sums); j++)
-			if (atoll(PQgetvalue(sums, j, 0)) == v->vid) {
-				pred = col(sums, j, 1);
-				ver = col(sums, j, 2);
-				for (int c = 0; c < 8; c++)
-					s[c] = col(sums, j, 3 + c);
+		/* The window's totals are the sums of its days. */
+		for (int j = 0; j < PQntuples(daily); j++)
+			if (atoll(PQgetvalue(daily, j, 0)) == v->vid) {
+				pred += col(daily, j, 2);
+				ver += col(daily, j, 3);
+				for (int c = 0; c < 7; c++)
+					s[c] += col(daily, j, 4 + c);
 			}
 		v->o = json_pack("{s:i, s:s, s:s, s:f, s:f, s:o}", "version", v->version,
 		    "stage", v->stage, "task", v->task, "predictions", pred, "verified", ver,
@@ -1185,10 +1187,10 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 			    "predictions", dn, "verified", dv);
 			if (!strcmp(v->task, "regression"))
 				json_object_set_new(d, "mae", dv > 0 ?
-				    json_number_or_null(col(daily, j, 4) / dv) : json_null());
+				    json_number_or_null(col(daily, j, 5) / dv) : json_null());
 			else
 				json_object_set_new(d, "accuracy", dv > 0 ?
-				    json_number_or_null(col(daily, j, 5) / dv) : json_null());
+				    json_number_or_null(col(daily, j, 9) / dv) : json_null());
 			json_array_append_new(days, d);
 		}
 		json_object_set_new(v->o, "daily", days);
@@ -1219,7 +1221,6 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 out:
 	json_decref(list);
 	PQclear(vr);
-	PQclear(sums);
 	PQclear(daily);
 	PQclear(conf);
 	PQclear(pts);
