@@ -10,6 +10,7 @@
 #include "model.h"
 #include "predlog.h"
 #include "spec.h"
+#include "metrics.h"
 #include "registry.h"
 
 #define PREDLOG_TIMEOUT_MS 5000
@@ -604,6 +605,7 @@ serving_predict(struct req *r, const char *name, enum model_sel sel, const char 
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(json_array_get(preds, i), "prediction_id",
 		    json_integer(log[i].id));
+	metrics_predictions(m->version_id, n, now_us() - t0);
 	*out = json_pack("{s:s, s:i, s:O}", "model", m->name, "version", m->version,
 	    "predictions", preds);
 	rc = *out != NULL ? 0 : -1;

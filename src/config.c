@@ -49,6 +49,8 @@ static const struct ckey {
 	{ S(password_blocklist) },
 	{ N(auth_cache_ttl, C_INT, 0, 3600) },
 	{ S(default_model) },
+	{ S(metrics_allow) },
+	{ S(metrics_token) },
 #undef S
 #undef N
 };
@@ -58,6 +60,7 @@ config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "/run/verdict/verdictd.sock");
+	snprintf(c->metrics_allow, sizeof(c->metrics_allow), "127.0.0.1 ::1");
 	c->socket_mode = 0660;
 	c->threads = 0;
 	snprintf(c->database_url, sizeof(c->database_url), "dbname=verdict");
@@ -270,7 +273,11 @@ config_dump(const struct config *c, struct buf *out)
 
 		switch (k->type) {
 		case C_STR:
-			rc = buf_printf(out, "%s = %s\n", k->name, p);
+			/* Secrets are not printed, only whether they are set. */
+			if (strstr(k->name, "_token") != NULL && *p != '\0')
+				rc = buf_printf(out, "%s = (set)\n", k->name);
+			else
+				rc = buf_printf(out, "%s = %s\n", k->name, p);
 			break;
 		case C_BOOL:
 			rc = buf_printf(out, "%s = %s\n", k->name,

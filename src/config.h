@@ -39,6 +39,8 @@ struct config {
 
 	/* serving */
 	char default_model[256];  /* model behind POST /predict; "" = none */
+	char metrics_allow[1024]; /* addresses that may GET /metrics (space or comma separated) */
+	char metrics_token[256];  /* or a bearer token for /metrics; "" = none */
 };
 
 /* Defaults for every key. */

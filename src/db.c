@@ -56,6 +56,8 @@ db_new(const char *conninfo)
 	return d;
 }
 
+static void set_ready(struct db *d, int ready);
+
 void
 db_free(struct db *d)
 {
@@ -63,8 +65,26 @@ db_free(struct db *d)
 		return;
 	if (d->conn != NULL)
 		PQfinish(d->conn);
+	set_ready(d, 0);
 	free(d->conninfo);
 	free(d);
+}
+
+/* Worker connections that are up and prepared, for the metrics gauge. */
+static int nready;
+
+static void
+set_ready(struct db *d, int ready)
+{
+	if (d->ready != ready)
+		__atomic_add_fetch(&nready, ready ? 1 : -1, __ATOMIC_RELAXED);
+	d->ready = ready;
+}
+
+int
+db_connections_up(void)
+{
+	return __atomic_load_n(&nready, __ATOMIC_RELAXED);
 }
 
 static void
@@ -85,7 +105,7 @@ connect_now(struct db *d)
 
 	if (d->conn != NULL)
 		PQfinish(d->conn);
-	d->ready = 0;
+	set_ready(d, 0);
 	/* expand_dbname: database_url may be a conninfo string or a URI. */
 	d->conn = PQconnectdbParams(keys, vals, 1);
 	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
@@ -105,7 +125,7 @@ connect_now(struct db *d)
 		}
 		PQclear(res);
 	}
-	d->ready = 1;
+	set_ready(d, 1);
 	d->lost = 0;
 	d->seen_epoch = __atomic_load_n(&db_epoch, __ATOMIC_ACQUIRE);
 	return 0;
@@ -131,7 +151,7 @@ db_ensure(struct db *d)
 		}
 		PQclear(res);
 		/* Dead: reconnect now, not after the throttle. */
-		d->ready = 0;
+		set_ready(d, 0);
 		d->last_try.tv_sec = 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -165,7 +185,7 @@ exec_once(struct db *d, enum stmt s, int n, const char *const *vals)
 	PQclear(res);
 	if (PQstatus(d->conn) != CONNECTION_OK) {
 		d->lost = 1;
-		d->ready = 0;
+		set_ready(d, 0);
 		d->sqlstate[0] = '\0';
 		db_mark_lost();
 	}
@@ -204,7 +224,7 @@ db_command(struct db *d, const char *sql)
 		    PQerrorMessage(d->conn));
 		if (PQstatus(d->conn) != CONNECTION_OK) {
 			d->lost = 1;
-			d->ready = 0;
+			set_ready(d, 0);
 		}
 	}
 	PQclear(res);
@@ -221,7 +241,7 @@ db_rollback(struct db *d)
 	res = PQexec(d->conn, "ROLLBACK");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(d->conn) != CONNECTION_OK) {
 		d->lost = 1;
-		d->ready = 0;
+		set_ready(d, 0);
 	}
 	PQclear(res);
 }

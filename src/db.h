@@ -245,7 +245,18 @@
 	X(QUALITY_SCORES, 1, "SELECT f.score, f.true_label = $3 FROM feedback f " \
 	    "WHERE f.model_version_id = $1::bigint AND f.replaced_at IS NULL AND " \
 	    "f.score IS NOT NULL AND " IN_WINDOW("f.prediction_at") \
-	    " ORDER BY f.prediction_at DESC LIMIT $4::int")
+	    " ORDER BY f.prediction_at DESC LIMIT $4::int") \
+	/* /metrics */ \
+	X(METRICS_VERSIONS, 1, "SELECT id, name, version FROM model_versions " \
+	    "WHERE id = ANY($1::bigint[]) ORDER BY name, version") \
+	X(METRICS_QUALITY, 1, "SELECT v.name, v.version, w.name, " SPEC_TASK ", " \
+	    "sum(q.verified), sum(q.sum_err), sum(q.sum_abs_err), sum(q.sum_sq_err), " \
+	    "sum(q.correct), sum(q.sum_logloss) FROM model_versions v JOIN quality_hourly q " \
+	    "ON q.model_version_id = v.id JOIN (VALUES ('24h', 24), ('7d', 168), " \
+	    "('30d', 720), ('all', 0)) w (name, hours) ON (w.hours = 0 OR q.hour >= " \
+	    "date_trunc('hour', now(), 'UTC') - (w.hours - 1) * interval '1 hour') " \
+	    "WHERE v.stage <> 'Archived' GROUP BY 1, 2, 3, 4 HAVING sum(q.verified) > 0 " \
+	    "ORDER BY 1, 2, 3")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,
@@ -282,6 +293,9 @@ void db_rollback(struct db *d);
 
 /* Tells every worker of this process to check its connection before its next request. */
 void db_mark_lost(void);
+
+/* Connections of this process that are up and prepared (a gauge). */
+int db_connections_up(void);
 
 const char *db_sqlstate(const struct db *d);
 const char *db_errmsg(const struct db *d);

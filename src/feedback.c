@@ -12,6 +12,7 @@
 #include "csvtab.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #define ARRAY_CAP (64u << 20)     /* a Postgres array literal of one batch */
 #define LOGLOSS_EPS 1e-15
@@ -528,6 +529,13 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 	}
 	began = 0;
 	*accepted = nok;
+	for (size_t i = 0; i < n; i++) {
+		struct prow key = { .id = items[i].prediction_id }, *p;
+
+		if (res[i].status == 0 &&
+		    (p = bsearch(&key, rows, nrows, sizeof(*rows), prow_cmp)) != NULL)
+			metrics_feedback(p->vid, 1);
+	}
 	rc = 0;
 out:
 	if (began)

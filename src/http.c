@@ -382,9 +382,9 @@ http_dispatch(struct req *r, const char *body, size_t len)
 	const struct route *rt = r->route;
 	int creds = (r->authorization != NULL && *r->authorization != '\0') ||
 	    r->cookie_header != NULL;
-	int identify = rt->auth != AUTH_PUBLIC || (rt->flags & R_DB) ||
-	    (creds && rt->kind == RK_HTML) ||
-	    (r->authorization != NULL && *r->authorization != '\0');
+	int identify = !(rt->flags & R_SELF_AUTH) && (rt->auth != AUTH_PUBLIC ||
+	    (rt->flags & R_DB) || (creds && rt->kind == RK_HTML) ||
+	    (r->authorization != NULL && *r->authorization != '\0'));
 
 	r->body = body;
 	r->body_len = len;

@@ -27,6 +27,7 @@ enum route_kind { RK_HTML, RK_JSON };
 #define R_BODY_MULTI  0x08   /* accepts multipart/form-data */
 #define R_LAX_FIELDS  0x10   /* unknown body fields are ignored (MLflow API) */
 #define R_BODY_CSV    0x20   /* accepts text/csv (handed to the handler raw) */
+#define R_SELF_AUTH   0x40   /* the handler checks its caller itself (/metrics): no identification */
 
 /* One line of the route table (routes.c): every URL the server answers. */
 struct route {

@@ -323,6 +323,25 @@ find_loaded(long long id)
 	return NULL;
 }
 
+size_t
+model_loaded_count(void)
+{
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&table_lock);
+	for (size_t i = 0; i < ntable; i++) {
+		int dup = 0;
+
+		if (table[i].m == NULL)
+			continue;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = table[j].m == table[i].m;
+		n += !dup;
+	}
+	pthread_rwlock_unlock(&table_lock);
+	return n;
+}
+
 struct model *
 model_acquire(struct db *db, const char *name, enum model_sel sel,
     const char *value, int *status, char *err, size_t errlen)

@@ -44,6 +44,9 @@ struct model *model_acquire(struct db *db, const char *name, enum model_sel sel,
     const char *value, int *status, char *err, size_t errlen) WUR;
 void model_release(struct model *m);
 
+/* Distinct versions held in memory now (a gauge). */
+size_t model_loaded_count(void);
+
 /*
  * Runs the booster on nrows rows of spec_width floats (NaN = missing) and
  * copies nrows * m->nout floats into out. 0 or -1.

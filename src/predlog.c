@@ -31,6 +31,18 @@ static int stopping;
 static char *conninfo;
 static size_t max_batch = 1000;
 
+size_t
+predlog_queue_rows(void)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (struct waiter *w = head; w != NULL; w = w->next)
+		n += w->n;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 static PGconn *
 connect_db(void)
 {

@@ -16,6 +16,9 @@ struct predlog_row {
 	long long id;               /* set once committed */
 };
 
+/* Rows waiting for their commit now (a gauge; takes the queue lock briefly). */
+size_t predlog_queue_rows(void);
+
 /* Starts the writer thread with its own connection. 0 or -1. */
 int predlog_start(const char *conninfo, size_t max_batch) WUR;
 void predlog_stop(void);

@@ -1,6 +1,7 @@
 /* routes.c: the route table — every URL, method, handler, auth level and declared input in one place. */
 #include "feedback.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "router.h"
 
 #define F(x) x, ARRAY_LEN(x)
@@ -140,6 +141,8 @@ const struct route routes[] = {
 	{ "GET",    "/healthz",                      api_healthz,                 AUTH_PUBLIC, RK_JSON, 0,                 NOF },
 	{ "GET",    "/readyz",                       api_readyz,                  AUTH_PUBLIC, RK_JSON, 0,                 NOF },
 	{ "GET",    "/api/version",                  api_version,                 AUTH_PUBLIC, RK_JSON, 0,                 NOF },
+	/* Prometheus: metrics_allow addresses or the metrics_token bearer, checked by the handler */
+	{ "GET",    "/metrics",                      api_metrics,                 AUTH_PUBLIC, RK_JSON, R_DB | R_SELF_AUTH, NOF },
 
 	/* accounts: HTML */
 	{ "GET",    "/signup",                       page_signup,                 AUTH_PUBLIC, RK_HTML, R_DB,              NOF },

@@ -21,6 +21,8 @@
 #include "migrate.h"
 #include "template.h"
 #include "auth.h"
+#include "metrics.h"
+#include "router.h"
 #include "model.h"
 #include "predlog.h"
 
@@ -143,6 +145,8 @@ send:
 	lr.request_id = r.request_id;
 	lr.user_id = r.user.id;
 	log_request(&lr);
+	metrics_request(r.route != NULL ? (size_t)(r.route - (app.routes != NULL ? app.routes :
+	    routes)) : (size_t)-1, r.resp.status, lr.duration_us);
 	req_cleanup(&r);
 	tpl_free(dev_tpl);
 }
@@ -289,6 +293,7 @@ main(int argc, char *argv[])
 		log_msg("error", "templates: %s", err);
 		return 1;
 	}
+	metrics_init(app.routes != NULL ? app.nroutes : nroutes);
 	if ((app.schema_head = migrate_head(app.cfg.sql_dir, err, sizeof(err))) < 0) {
 		fprintf(stderr, "verdictd: migrations: %s\n", err);
 		goto out;
