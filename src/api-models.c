@@ -253,6 +253,25 @@ canonical_stage(const char *s)
 	return NULL;
 }
 
+/* A stage change as an event (the webhook worker fans model.stage out), in the caller's transaction. */
+static int
+stage_event(struct req *r, const char *name, const char *ver, const char *from,
+    const char *to, const char *uid)
+{
+	json_t *d = json_pack("{s:s, s:i, s:s, s:s}", "model", name, "version", atoi(ver),
+	    "from", from, "to", to);
+	char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+	const char *vals[4] = { "model.stage", uid, name, text };
+	PGresult *res = text != NULL ? db_exec(r->db, STMT_EVENT_INSERT, 4, vals) : NULL;
+
+	json_decref(d);
+	free(text);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 int
 registry_set_stage(struct req *r, const char *name, const char *ver,
     const char *stage_in, int archive)
@@ -298,6 +317,8 @@ registry_set_stage(struct req *r, const char *name, const char *ver,
 	if ((res = db_exec(r->db, STMT_TRANSITION_INSERT, 6, vals)) == NULL)
 		goto fail;
 	PQclear(res);
+	if (stage_event(r, name, ver, from, stage, uid) == -1)
+		goto fail;
 	/* MLflow's archive_existing_versions: others in the target stage are archived. */
 	if (archive && (!strcmp(stage, "Staging") || !strcmp(stage, "Production"))) {
 		vals[2] = stage;
@@ -308,7 +329,8 @@ registry_set_stage(struct req *r, const char *name, const char *ver,
 			    "Archived", uid };
 			PGresult *t = db_exec(r->db, STMT_TRANSITION_INSERT, 6, tv);
 
-			if (t == NULL) {
+			if (t == NULL || stage_event(r, name, tv[1], stage, "Archived", uid) == -1) {
+				PQclear(t);
 				PQclear(res);
 				goto fail;
 			}

@@ -51,6 +51,11 @@ static const struct ckey {
 	{ S(default_model) },
 	{ S(metrics_allow) },
 	{ S(metrics_token) },
+	{ N(webhook_timeout, C_INT, 1, 300) },
+	{ N(webhook_max_attempts, C_INT, 1, 100) },
+	{ N(webhook_backoff_ms, C_INT, 10, 3600000) },
+	{ N(webhook_poll_ms, C_INT, 10, 60000) },
+	{ N(quality_check_interval, C_INT, 1, 86400) },
 #undef S
 #undef N
 };
@@ -74,6 +79,11 @@ config_defaults(struct config *c)
 	snprintf(c->access_log, sizeof(c->access_log), "-");
 	c->backlog = 1024;
 	c->db_retry_after = 1;
+	c->webhook_timeout = 5;
+	c->webhook_max_attempts = 5;
+	c->webhook_backoff_ms = 1000;
+	c->webhook_poll_ms = 1000;
+	c->quality_check_interval = 60;
 	c->session_idle = 12 * 3600;
 	c->session_lifetime = 7 * 86400;
 	c->token_lifetime = 3600;

@@ -41,6 +41,11 @@ struct config {
 	char default_model[256];  /* model behind POST /predict; "" = none */
 	char metrics_allow[1024]; /* addresses that may GET /metrics (space or comma separated) */
 	char metrics_token[256];  /* or a bearer token for /metrics; "" = none */
+	int webhook_timeout;      /* s per delivery attempt */
+	int webhook_max_attempts; /* then the delivery is marked failed */
+	int webhook_backoff_ms;   /* first retry delay; doubles per attempt, capped at 1 h */
+	int webhook_poll_ms;      /* how often the worker looks for events and due deliveries */
+	int quality_check_interval; /* s between quality-threshold checks */
 };
 
 /* Defaults for every key. */

@@ -256,7 +256,63 @@
 	    "('30d', 720), ('all', 0)) w (name, hours) ON (w.hours = 0 OR q.hour >= " \
 	    "date_trunc('hour', now(), 'UTC') - (w.hours - 1) * interval '1 hour') " \
 	    "WHERE v.stage <> 'Archived' GROUP BY 1, 2, 3, 4 HAVING sum(q.verified) > 0 " \
-	    "ORDER BY 1, 2, 3")
+	    "ORDER BY 1, 2, 3") \
+	/* webhooks: subscriptions (admin API) */ \
+	X(WEBHOOK_INSERT, 0, "INSERT INTO webhooks (url, secret, events, model, quality_metric, " \
+	    "quality_threshold, quality_window, created_by) VALUES ($1, $2, $3::text[], " \
+	    "nullif($4, ''), nullif($5, ''), $6::float8, $7, nullif($8::bigint, 0)) RETURNING id") \
+	X(WEBHOOK_LIST, 1, "SELECT id, url, array_to_json(events)::text, coalesce(model, ''), " \
+	    "coalesce(quality_metric, ''), quality_threshold, quality_window, quality_breached, " \
+	    "enabled, " ISO_TIME("created_at") ", (SELECT count(*) FROM webhook_deliveries d " \
+	    "WHERE d.webhook_id = w.id AND d.status = 'pending'), (SELECT count(*) FROM " \
+	    "webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'failed') " \
+	    "FROM webhooks w ORDER BY id") \
+	X(WEBHOOK_DELETE, 0, "DELETE FROM webhooks WHERE id = $1::bigint RETURNING id") \
+	X(WEBHOOK_DELIVERIES, 1, "SELECT id, event_id, kind, status, attempts, last_code, " \
+	    "coalesce(last_error, ''), " ISO_TIME("created_at") ", coalesce(" \
+	    ISO_TIME("finished_at") ", ''), body FROM webhook_deliveries WHERE webhook_id = " \
+	    "$1::bigint ORDER BY id DESC LIMIT 200") \
+	/* webhooks: the delivery worker. Fan-out rescans the last 500 event ids so an event \
+	 * whose id was drawn before a later one committed is not skipped; the unique \
+	 * (webhook, event) pair keeps that idempotent. */ \
+	X(WEBHOOK_FANOUT, 0, "WITH c AS (SELECT last_event_id FROM webhook_cursor FOR UPDATE " \
+	    "SKIP LOCKED), e AS (SELECT ev.id, ev.kind, ev.subject, ev.detail, ev.at FROM events " \
+	    "ev, c WHERE ev.id > c.last_event_id - 500 AND ev.kind = ANY($1::text[]) " \
+	    "ORDER BY ev.id LIMIT 2000), ins AS (INSERT INTO webhook_deliveries (webhook_id, " \
+	    "event_id, kind, body) SELECT w.id, e.id, e.kind, jsonb_build_object('id', e.id, " \
+	    "'event', e.kind, 'at', " ISO_TIME("e.at") ", 'model', e.subject, 'detail', " \
+	    "e.detail)::text FROM e JOIN webhooks w ON w.enabled AND (e.kind = ANY(w.events) " \
+	    "OR '*' = ANY(w.events)) AND (w.model IS NULL OR w.model = e.subject) " \
+	    "ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING 1) " \
+	    "UPDATE webhook_cursor SET last_event_id = greatest(last_event_id, " \
+	    "(SELECT coalesce(max(id), 0) FROM e)) WHERE EXISTS (SELECT 1 FROM c) " \
+	    "RETURNING (SELECT count(*) FROM ins)") \
+	X(WEBHOOK_DUE, 0, "SELECT d.id, d.body, d.kind, d.attempts, w.url, w.secret " \
+	    "FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id " \
+	    "WHERE d.status = 'pending' AND d.next_attempt_at <= now() " \
+	    "ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED") \
+	X(WEBHOOK_DONE, 0, "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, " \
+	    "last_code = nullif($3::int, 0), last_error = nullif($4, ''), next_attempt_at = " \
+	    "now() + $5::bigint * interval '1 millisecond', finished_at = CASE WHEN $2 = " \
+	    "'pending' THEN NULL ELSE now() END WHERE id = $1::bigint") \
+	/* quality alerts: each subscribed webhook's metric over its window, per version */ \
+	X(WEBHOOK_QUALITY, 0, "SELECT w.id, w.quality_metric, w.quality_threshold, " \
+	    "w.quality_breached, v.name, v.version, sum(q.verified), sum(q.sum_err), " \
+	    "sum(q.sum_abs_err), sum(q.sum_sq_err), sum(q.correct), sum(q.sum_logloss) " \
+	    "FROM webhooks w JOIN model_versions v ON v.name = w.model AND v.stage <> 'Archived' " \
+	    "JOIN quality_hourly q ON q.model_version_id = v.id AND (w.quality_window = 'all' " \
+	    "OR q.hour >= date_trunc('hour', now(), 'UTC') - (CASE w.quality_window WHEN '24h' " \
+	    "THEN 23 WHEN '7d' THEN 167 ELSE 719 END) * interval '1 hour') " \
+	    "WHERE w.enabled AND w.quality_metric IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 " \
+	    "HAVING sum(q.verified) > 0 ORDER BY 1, 6 DESC") \
+	X(WEBHOOK_BREACHED, 0, "UPDATE webhooks SET quality_breached = $2::boolean " \
+	    "WHERE id = $1::bigint") \
+	X(WEBHOOK_DIRECT, 0, "INSERT INTO webhook_deliveries (webhook_id, event_id, kind, body) " \
+	    "SELECT $1::bigint, $2::bigint, $3, jsonb_build_object('id', e.id, 'event', e.kind, " \
+	    "'at', " ISO_TIME("e.at") ", 'model', e.subject, 'detail', e.detail)::text " \
+	    "FROM events e WHERE e.id = $2::bigint") \
+	X(EVENT_INSERT_ID, 0, "INSERT INTO events (kind, actor_id, subject, detail) " \
+	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb)) RETURNING id")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,

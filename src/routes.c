@@ -2,6 +2,7 @@
 #include "feedback.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "webhook.h"
 #include "router.h"
 
 #define F(x) x, ARRAY_LEN(x)
@@ -134,6 +135,18 @@ static const struct field f_verify_random[] = {
 	{ "true_value", FT_JSON, 1, 0, 0, 0, 0, NULL },
 };
 
+/* webhooks (admins): events is a JSON list of kinds */
+static const char *const quality_window_names[] = { "24h", "7d", "30d", "all", NULL };
+static const struct field f_webhook[] = {
+	{ "url", FT_STRING, 1, 8, 2000, 0, 0, NULL },
+	{ "events", FT_JSON, 1, 0, 0, 0, 0, NULL },
+	{ "model", FT_STRING, 0, 1, 255, 0, 0, NULL },
+	{ "secret", FT_STRING, 0, 16, 256, 0, 0, NULL },
+	{ "quality_metric", FT_STRING, 0, 1, 32, 0, 0, NULL },
+	{ "quality_threshold", FT_NUMBER, 0, 0, 0, -1e300, 1e300, NULL },
+	{ "quality_window", FT_ENUM, 0, 0, 0, 0, 0, quality_window_names },
+};
+
 /* /readyz has no R_DB: it checks the database itself and says why it is not ready. */
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
@@ -204,6 +217,12 @@ const struct route routes[] = {
 	{ "GET",    "/api/models/{name}/quality",    api_model_quality,           AUTH_USER,   RK_JSON, R_DB,              F(f_quality) },
 	{ "GET",    "/verify_random_prediction",     api_verify_random_get,       AUTH_USER,   RK_JSON, R_DB,              NOF },
 	{ "POST",   "/verify_random_prediction",     api_verify_random_post,      AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_verify_random) },
+
+	/* alerts: webhooks (admins) */
+	{ "GET",    "/api/webhooks",                 api_webhooks_list,           AUTH_ADMIN,  RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/webhooks",                 api_webhooks_create,         AUTH_ADMIN,  RK_JSON, R_DB | R_BODY_JSON, F(f_webhook) },
+	{ "DELETE", "/api/webhooks/{id}",            api_webhooks_delete,         AUTH_ADMIN,  RK_JSON, R_DB,              NOF },
+	{ "GET",    "/api/webhooks/{id}/deliveries", api_webhook_deliveries,      AUTH_ADMIN,  RK_JSON, R_DB,              NOF },
 
 	/* MLflow scoring protocol */
 	{ "POST",   "/invocations",                  api_invocations,             AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_BODY_CSV | R_LAX_FIELDS, NOF },

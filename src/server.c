@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <fcgiapp.h>
 #include <sodium.h>
 
@@ -22,6 +23,7 @@
 #include "template.h"
 #include "auth.h"
 #include "metrics.h"
+#include "webhook.h"
 #include "router.h"
 #include "model.h"
 #include "predlog.h"
@@ -336,9 +338,15 @@ main(int argc, char *argv[])
 		log_msg("error", "%s", err);
 		goto out;
 	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "verdictd: libcurl failed to initialize\n");
+		goto out;
+	}
 	if (predlog_start(app.cfg.database_url, 1000) == -1 ||
-	    model_watcher_start(app.cfg.database_url) == -1) {
-		fprintf(stderr, "verdictd: cannot start the prediction log or model watcher\n");
+	    model_watcher_start(app.cfg.database_url) == -1 ||
+	    webhook_worker_start(&app.cfg) == -1) {
+		fprintf(stderr, "verdictd: cannot start the prediction log, model watcher or "
+		    "webhook worker\n");
 		goto out;
 	}
 	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
@@ -394,6 +402,7 @@ stop:
 	/* Workers are done: flush the last prediction rows, stop watching. */
 	predlog_stop();
 	model_watcher_stop();
+	webhook_worker_stop();
 	rc = failed;
 	log_msg("info", "stopped");
 out:
