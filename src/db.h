@@ -311,6 +311,21 @@
 	    "SELECT $1::bigint, $2::bigint, $3, jsonb_build_object('id', e.id, 'event', e.kind, " \
 	    "'at', " ISO_TIME("e.at") ", 'model', e.subject, 'detail', e.detail)::text " \
 	    "FROM events e WHERE e.id = $2::bigint") \
+	/* the dashboard */ \
+	X(DASH_HOURLY, 1, "SELECT v.name, (extract(epoch FROM date_trunc('hour', now(), 'UTC') - " \
+	    "q.hour) / 3600)::int, sum(q.predictions) FROM quality_hourly q JOIN model_versions v " \
+	    "ON v.id = q.model_version_id WHERE q.hour >= date_trunc('hour', now(), 'UTC') - " \
+	    "interval '23 hours' GROUP BY 1, 2") \
+	X(DASH_QUALITY, 1, "SELECT v.name, v.version, v.id, " SPEC_TASK ", sum(q.predictions), " \
+	    "sum(q.verified), sum(q.sum_abs_err), sum(q.sum_sq_err), sum(q.correct) " \
+	    "FROM quality_hourly q JOIN model_versions v ON v.id = q.model_version_id " \
+	    "WHERE q.hour >= date_trunc('hour', now(), 'UTC') - interval '167 hours' " \
+	    "GROUP BY 1, 2, 3, 4") \
+	X(DASH_VERSION_IDS, 1, "SELECT name, id FROM model_versions ORDER BY name") \
+	X(DASH_EVENTS, 1, "SELECT e.kind, coalesce(e.subject, ''), " ISO_TIME("e.at") ", " \
+	    "coalesce(u.username, ''), e.detail::text FROM events e LEFT JOIN users u " \
+	    "ON u.id = e.actor_id WHERE e.kind IN ('model.stage', 'drift.detected', " \
+	    "'retrain.result', 'quality.below') ORDER BY e.id DESC LIMIT 15") \
 	X(EVENT_INSERT_ID, 0, "INSERT INTO events (kind, actor_id, subject, detail) " \
 	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb)) RETURNING id")
 

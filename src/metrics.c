@@ -162,6 +162,47 @@ metrics_feedback(long long version_id, size_t n)
 		ADD(vslot(t, version_id)->feedback, n);
 }
 
+static void hist_add(struct hist *out, const struct hist *a);
+
+/* The q-quantile (ms) of a histogram, linear within its bucket. */
+static double
+quantile_ms(const struct hist *h, double q)
+{
+	double want = q * (double)h->count, cum = 0;
+
+	for (size_t i = 0; i <= NBUCKETS; i++) {
+		double lo = i ? bucket_us[i - 1] : 0, hi = i < NBUCKETS ? bucket_us[i] :
+		    bucket_us[NBUCKETS - 1];
+
+		if (cum + (double)h->b[i] >= want && h->b[i] > 0)
+			return (lo + (hi - lo) * (want - cum) / (double)h->b[i]) / 1000.0;
+		cum += (double)h->b[i];
+	}
+	return bucket_us[NBUCKETS - 1] / 1000.0;
+}
+
+unsigned long long
+metrics_latency(const long long *vids, size_t n, double *p50, double *p99)
+{
+	struct hist h;
+
+	memset(&h, 0, sizeof(h));
+	for (struct tstat *t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t != NULL;
+	    t = t->next)
+		for (size_t k = 0; k < METRICS_VERSIONS; k++) {
+			long long vid = __atomic_load_n(&t->v[k].vid, __ATOMIC_ACQUIRE);
+
+			for (size_t j = 0; vid != 0 && j < n; j++)
+				if (vids[j] == vid)
+					hist_add(&h, &t->v[k].h);
+		}
+	if (h.count == 0)
+		return 0;
+	*p50 = quantile_ms(&h, 0.5);
+	*p99 = quantile_ms(&h, 0.99);
+	return h.count;
+}
+
 /* ---- the scrape ---- */
 
 /* A label value in the exposition format: backslash, quote and newline escaped. */

@@ -20,6 +20,14 @@ void metrics_predictions(long long version_id, size_t n, long long duration_us);
 /* n truths recorded for a model version. */
 void metrics_feedback(long long version_id, size_t n);
 
+/*
+ * Prediction latency of these versions since this process started: p50
+ * and p99 in ms, interpolated within the histogram's buckets. Returns the
+ * number of requests observed (0: nothing, and p50 and p99 untouched).
+ */
+unsigned long long metrics_latency(const long long *vids, size_t n, double *p50,
+    double *p99);
+
 /* GET /metrics: the exposition in Prometheus text format 0.0.4, to the
  * addresses in metrics_allow or with Authorization: Bearer <metrics_token>. */
 int api_metrics(struct req *r);

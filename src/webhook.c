@@ -25,6 +25,8 @@ const char *const webhook_kinds[] = { "model.stage", "drift.detected", "retrain.
 
 static pthread_t worker;
 static volatile int worker_stop;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 static int worker_running;
 static struct config wcfg;
 
@@ -277,8 +279,7 @@ worker_main(void *arg)
 		goto out;
 	}
 	while (!worker_stop) {
-		struct timespec now, nap = { wcfg.webhook_poll_ms / 1000,
-		    (long)(wcfg.webhook_poll_ms % 1000) * 1000000L };
+		struct timespec now, until;
 
 		if (db_ensure(db) == 0) {
 			fanout(db);
@@ -289,7 +290,18 @@ worker_main(void *arg)
 				last_quality = now;
 			}
 		}
-		nanosleep(&nap, NULL);
+		/* Sleep until the next poll, or until webhook_worker_stop wakes us. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wcfg.webhook_poll_ms / 1000;
+		until.tv_nsec += (long)(wcfg.webhook_poll_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&stop_lock);
+		if (!worker_stop)
+			pthread_cond_timedwait(&stop_cond, &stop_lock, &until);
+		pthread_mutex_unlock(&stop_lock);
 	}
 out:
 	if (h != NULL)
@@ -314,7 +326,10 @@ webhook_worker_stop(void)
 {
 	if (!worker_running)
 		return;
+	pthread_mutex_lock(&stop_lock);
 	worker_stop = 1;
+	pthread_cond_signal(&stop_cond);
+	pthread_mutex_unlock(&stop_lock);
 	pthread_join(worker, NULL);
 	worker_running = 0;
 }

@@ -421,6 +421,30 @@ START_TEST(quality_below_threshold_alerts)
 }
 END_TEST
 
+/* The dashboard (runs last): the models, their 24 h counts and live quality, the events. */
+START_TEST(dashboard_shows_models_quality_events)
+{
+	char name[64], want[256];
+	struct http_resp r;
+
+	snprintf(name, sizeof(name), "%s-quality", prefix);
+	ck_assert_int_eq(fx_call(alice, "GET", "/", NULL, NULL, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "<h1>Dashboard</h1>"));
+	snprintf(want, sizeof(want), "<a href=\"/models/%s\">%s</a>", name, name);
+	ck_assert_msg(strstr(r.body, want) != NULL, "no row for %s", name);
+	/* The quality model: 3 predictions, all verified 10 off. */
+	ck_assert_ptr_nonnull(strstr(r.body, "MAE 10 · 3 verified (100.0%)"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<td>model.stage</td>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<svg class=\"spark\""));
+	http_resp_free(&r);
+	/* Visitors get the landing page. */
+	ck_assert_int_eq(http_get("/", &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(strstr(r.body, "Dashboard"));
+	http_resp_free(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -451,6 +475,7 @@ main(void)
 	tcase_add_test(tc, a_500_is_retried);
 	tcase_add_test(tc, delivery_gives_up_and_logs_it);
 	tcase_add_test(tc, quality_below_threshold_alerts);
+	tcase_add_test(tc, dashboard_shows_models_quality_events);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
