@@ -694,9 +694,9 @@ via_invocations(const struct ref *R)
 	free(csv);
 }
 
-/* POST /v2/models/{name}/versions/1/infer: one tensor per raw field, null = missing. */
+/* POST /v2/models/{name}[/versions/1]/infer: one tensor per raw field, null = missing. */
 static void
-via_v2(const struct ref *R)
+via_v2(const struct ref *R, int versioned)
 {
 	const char *names[64];
 	size_t ni = input_names(R, names, 64);
@@ -719,7 +719,8 @@ via_v2(const struct ref *R)
 		    names[k], "shape", (json_int_t)R->n, "datatype", !strcmp(type, "number") ?
 		    "FP64" : !strcmp(type, "integer") ? "INT64" : "BYTES", "data", data));
 	}
-	snprintf(path, sizeof(path), "/v2/models/%s/versions/1/infer", R->model);
+	snprintf(path, sizeof(path), "/v2/models/%s%s/infer", R->model, versioned ?
+	    "/versions/1" : "");
 	j = post_doc(path, json_pack("{s:s, s:o}", "id", "crosscheck-1", "inputs", tensors),
 	    "v2 infer");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "crosscheck-1");
@@ -756,7 +757,8 @@ via_v2(const struct ref *R)
 			ck_assert_msg(fabs(sum - 1) <= TOL, "v2 row %zu: sum %.9g", i, sum);
 		}
 	}
-	report(R, "/v2/models/{name}/versions/1/infer", &d);
+	report(R, versioned ? "/v2/models/{name}/versions/1/infer" : "/v2/models/{name}/infer",
+	    &d);
 	json_decref(j);
 }
 
@@ -821,7 +823,8 @@ START_TEST(every_endpoint_equals_xgboost)
 	ck_assert_int_eq(upload(&R, R.model), 1);
 	via_api_predict(&R);
 	via_invocations(&R);
-	via_v2(&R);
+	via_v2(&R, 1);
+	via_v2(&R, 0);
 	via_flat_predict(&R);
 	ref_free(&R);
 }
