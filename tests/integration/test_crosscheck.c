@@ -56,14 +56,15 @@ slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL, *ret = NULL;
+	struct stat st;
 	size_t n = 0;
 
-	if (f == NULL)
+	if (f == NULL || fstat(fileno(f), &st) == -1 || st.st_size > MAX_FILE)
 		goto out;
-	if ((buf = malloc(MAX_FILE + 1)) == NULL)
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		goto out;
-	n = fread(buf, 1, MAX_FILE + 1, f);
-	if (ferror(f) || n > MAX_FILE)
+	n = fread(buf, 1, (size_t)st.st_size + 1, f);
+	if (ferror(f) || n != (size_t)st.st_size)
 		goto out;
 	buf[n] = '\0';
 	if (len != NULL)
