@@ -12,7 +12,8 @@
 #   spec.json               a verdict feature spec that builds the same
 #                           feature vector this script trained on
 #   rows.json               held-out raw rows (a JSON list of objects), rows
-#                           the model never saw; some leave optional fields out
+#                           the model never saw; some leave optional fields out,
+#                           some carry timestamps with their own UTC offset
 #   features.csv            their feature vectors, one row per line,
 #                           "nan" = missing, %.9g (exact for float32)
 #   features.libsvm         the same vectors for the xgboost CLI (0-based
@@ -182,7 +183,11 @@ def seattle_weather(data_dir, out_dir, manifest):
     parts = ["month", "day", "day_of_year"]
 
     def vec(r):
-        t = datetime.datetime.strptime(r["date"][:10], "%Y-%m-%d")
+        # A date alone is midnight UTC; a timestamp with an offset is read in
+        # UTC, the spec's zone (23:30-08:00 is 07:30 UTC the next day).
+        t = datetime.datetime.fromisoformat(r["date"])
+        if t.tzinfo is not None:
+            t = t.astimezone(datetime.timezone.utc).replace(tzinfo=None)
         return dt_parts(t, parts) + [num(r, k) for k in
                                      ("precipitation", "temp_max", "temp_min", "wind")]
 
@@ -194,6 +199,10 @@ def seattle_weather(data_dir, out_dir, manifest):
         o = {k: r[k] for k in ("date", "precipitation", "temp_max", "temp_min", "wind")}
         if i % 11 == 3:
             del o["temp_min"]
+        if i % 5 == 2:
+            # Some clients send local timestamps with their offset; late in
+            # the evening in Seattle is already the next day in UTC.
+            o["date"] = "%sT%02d:%02d:00-08:00" % (o["date"], 12 + i % 12, (7 * i) % 60)
         raw.append(o)
     xt = [vec(o) for o in raw]
     spec = {
