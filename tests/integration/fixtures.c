@@ -2,14 +2,19 @@
 #include "fixtures.h"
 
 #include <check.h>
+#include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <jansson.h>
 #include <xgboost/c_api.h>
 
+#define FX_FILE_MAX (256L << 20)   /* fx_slurp refuses bigger files */
 #define FX_PASSWORD "violet tangerine 42 kites"
 
 static PGconn *db_connect(void);
@@ -189,3 +194,128 @@ fx_db_num(const char *sql, const char *param)
 	PQfinish(c);
 	return v;
 }
+
+/* ---- reference models trained in Python on public data ---- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Runs cmd; its stdout's first line into out (may be NULL). 0, or -1 after saying why. */
+static int
+run(const char *what, const char *cmd, char *out, size_t outlen)
+{
+	FILE *p = popen(cmd, "r");
+	char line[1024] = "";
+	int st;
+
+	if (p == NULL) {
+		fprintf(stderr, "fixtures: cannot run %s: %s\n", what, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof(line), p) != NULL)
+		while (fgetc(p) != EOF)
+			;
+	st = pclose(p);
+	if (st != 0) {
+		fprintf(stderr, "fixtures: %s failed (exit status %d): %s\n", what,
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1, cmd);
+		return -1;
+	}
+	line[strcspn(line, "\n")] = '\0';
+	if (out != NULL)
+		snprintf(out, outlen, "%s", line);
+	return 0;
+}
+
+int
+fx_reference_models(char *refdir, size_t refdirlen)
+{
+	const char *src = getenv("VERDICT_SRCDIR"), *py = getenv("VERDICT_PYTHON");
+	char data[1024], cmd[4096];
+
+	if (src == NULL || src[0] == '\0')
+		src = ".";
+	/* Debian's python3-xgboost lives in /usr/bin/python3's path; a pyenv or
+	 * venv python3 earlier on PATH would not see it. */
+	if (py == NULL || py[0] == '\0')
+		py = "/usr/bin/python3";
+	if (strchr(src, '\'') != NULL || strchr(py, '\'') != NULL) {
+		fprintf(stderr, "fixtures: quotes in VERDICT_SRCDIR or VERDICT_PYTHON\n");
+		return -1;
+	}
+	snprintf(refdir, refdirlen, "/tmp/verdict-reference.XXXXXX");
+	if (mkdtemp(refdir) == NULL) {
+		fprintf(stderr, "fixtures: mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	if (run("which xgboost", "command -v xgboost >/dev/null", NULL, 0) == -1) {
+		fprintf(stderr, "fixtures: the xgboost CLI (Debian package xgboost) is "
+		    "missing: run deploy/install-deps as root\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' -c 'import xgboost, numpy'", py);
+	if (run("python3-xgboost", cmd, NULL, 0) == -1) {
+		fprintf(stderr, "fixtures: %s cannot import xgboost and numpy (Debian "
+		    "packages python3-xgboost, python3-numpy): run deploy/install-deps as "
+		    "root, or point VERDICT_PYTHON at a python3 that has them\n", py);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s/deploy/fetch-data' vega-datasets", src);
+	if (run("deploy/fetch-data", cmd, data, sizeof(data)) == -1 || data[0] == '\0' ||
+	    strchr(data, '\'') != NULL) {
+		fprintf(stderr, "fixtures: deploy/fetch-data vega-datasets gave no data "
+		    "directory (it needs npm and the npm registry, or a filled "
+		    "VERDICT_DATA_CACHE)\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' '%s/tests/integration/train-reference.py' '%s' '%s' "
+	    ">&2", py, src, data, refdir);
+	if (run("train-reference.py", cmd, NULL, 0) == -1)
+		return -1;
+	return 0;
+}
+
+void
+fx_reference_cleanup(const char *refdir)
+{
+	if (refdir == NULL || refdir[0] == '\0')
+		return;
+	if (getenv("VERDICT_KEEP_TEST_DIR") != NULL)
+		fprintf(stderr, "fixtures: reference models kept in %s\n", refdir);
+	else
+		nftw(refdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *
+fx_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *ret = NULL;
+	struct stat st;
+	size_t n = 0;
+
+	if (f == NULL || fstat(fileno(f), &st) == -1 || st.st_size > FX_FILE_MAX)
+		goto out;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	n = fread(buf, 1, (size_t)st.st_size + 1, f);
+	if (ferror(f) || n != (size_t)st.st_size)
+		goto out;
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	ret = buf;
+	buf = NULL;
+out:
+	free(buf);
+	if (f != NULL)
+		fclose(f);
+	return ret;
+}
+

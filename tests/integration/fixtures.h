@@ -36,4 +36,20 @@ PGconn *fx_db(void);
 /* The first column of the first row of sql with up to one text parameter, as a number. */
 double fx_db_num(const char *sql, const char *param);
 
+/*
+ * Reference models trained elsewhere, on public data the tests never made:
+ * runs deploy/fetch-data vega-datasets and tests/integration/train-reference.py
+ * (Python XGBoost, /usr/bin/python3 or $VERDICT_PYTHON) into a new temporary
+ * directory, written to dir (see train-reference.py for its layout). Checks
+ * the xgboost CLI is there too. Call from main() before tests fork (no check
+ * asserts). 0, or -1 after saying why on stderr.
+ */
+int fx_reference_models(char *dir, size_t dirlen);
+
+/* Removes dir (unless $VERDICT_KEEP_TEST_DIR); safe with "". */
+void fx_reference_cleanup(const char *dir);
+
+/* A whole file (at most 256 MiB), NUL-terminated; caller frees. NULL when unreadable. */
+char *fx_slurp(const char *path, size_t *len);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include <xgboost/c_api.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "spec.h"
 
@@ -32,7 +33,6 @@
 
 /* float32 noise only: identical pipelines give identical floats (diff 0). */
 #define TOL 1e-6
-#define MAX_FILE (8 << 20)      /* cap on any reference file read here */
 #define MAX_ROWS 1000
 #define MAX_OUT 16
 
@@ -50,40 +50,12 @@ auth(void)
 
 /* ---- reading the reference files ---- */
 
-/* The whole file, NUL-terminated (caller frees), or NULL; at most MAX_FILE bytes. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *ret = NULL;
-	struct stat st;
-	size_t n = 0;
-
-	if (f == NULL || fstat(fileno(f), &st) == -1 || st.st_size > MAX_FILE)
-		goto out;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		goto out;
-	n = fread(buf, 1, (size_t)st.st_size + 1, f);
-	if (ferror(f) || n != (size_t)st.st_size)
-		goto out;
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
-	ret = buf;
-	buf = NULL;
-out:
-	free(buf);
-	if (f != NULL)
-		fclose(f);
-	return ret;
-}
-
 /* Every number in a text file (separated by spaces, commas or newlines; "nan"
  * allowed) into out[0..cap); returns how many, or -1 (unreadable, garbage, > cap). */
 static long
 read_floats(const char *path, float *out, size_t cap)
 {
-	char *text = slurp(path, NULL), *p, *end;
+	char *text = fx_slurp(path, NULL), *p, *end;
 	long n = -1;
 	size_t k = 0;
 
@@ -172,7 +144,7 @@ cli_predict(struct ref *R)
 	    R->fmt, log);
 	st = system(cmd);
 	if (st != 0) {
-		char *l = slurp(log, NULL);
+		char *l = fx_slurp(log, NULL);
 
 		ck_abort_msg("xgboost CLI failed (status %d): %s", st, l ? l : "(no log)");
 	}
@@ -453,9 +425,9 @@ upload(const struct ref *R, const char *model)
 	int v;
 
 	snprintf(path, sizeof(path), "%s/model.%s", R->dir, R->fmt);
-	ck_assert_ptr_nonnull(booster = slurp(path, &blen));
+	ck_assert_ptr_nonnull(booster = fx_slurp(path, &blen));
 	snprintf(path, sizeof(path), "%s/spec.json", R->dir);
-	ck_assert_ptr_nonnull(spec = slurp(path, &slen));
+	ck_assert_ptr_nonnull(spec = fx_slurp(path, &slen));
 	cap = blen + slen + 1024;
 	ck_assert_ptr_nonnull(body = malloc(cap));
 	n += (size_t)snprintf(body + n, cap - n, "--%s\r\nContent-Disposition: form-data; "
@@ -831,103 +803,7 @@ START_TEST(every_endpoint_equals_xgboost)
 }
 END_TEST
 
-/* ---- setup: data, reference models, tools ---- */
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* Runs cmd; its stdout's first line into out (may be NULL). 0, or -1 after saying why. */
-static int
-run(const char *what, const char *cmd, char *out, size_t outlen)
-{
-	FILE *p = popen(cmd, "r");
-	char line[1024] = "";
-	int st;
-
-	if (p == NULL) {
-		fprintf(stderr, "test_crosscheck: cannot run %s: %s\n", what, strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof(line), p) != NULL)
-		while (fgetc(p) != EOF)
-			;
-	st = pclose(p);
-	if (st != 0) {
-		fprintf(stderr, "test_crosscheck: %s failed (exit status %d): %s\n", what,
-		    WIFEXITED(st) ? WEXITSTATUS(st) : -1, cmd);
-		return -1;
-	}
-	line[strcspn(line, "\n")] = '\0';
-	if (out != NULL)
-		snprintf(out, outlen, "%s", line);
-	return 0;
-}
-
-/* Fetches the data, trains the reference models and checks the tools; 0 or -1. */
-static int
-prepare(void)
-{
-	const char *src = getenv("VERDICT_SRCDIR"), *py = getenv("VERDICT_PYTHON");
-	char data[1024], cmd[4096];
-
-	if (src == NULL || src[0] == '\0')
-		src = ".";
-	/* Debian's python3-xgboost lives in /usr/bin/python3's path; a pyenv or
-	 * venv python3 earlier on PATH would not see it. */
-	if (py == NULL || py[0] == '\0')
-		py = "/usr/bin/python3";
-	if (strchr(src, '\'') != NULL || strchr(py, '\'') != NULL) {
-		fprintf(stderr, "test_crosscheck: quotes in VERDICT_SRCDIR or VERDICT_PYTHON\n");
-		return -1;
-	}
-	snprintf(refdir, sizeof(refdir), "/tmp/verdict-crosscheck.XXXXXX");
-	if (mkdtemp(refdir) == NULL) {
-		fprintf(stderr, "test_crosscheck: mkdtemp: %s\n", strerror(errno));
-		return -1;
-	}
-	if (run("which xgboost", "command -v xgboost >/dev/null", NULL, 0) == -1) {
-		fprintf(stderr, "test_crosscheck: the xgboost CLI (Debian package xgboost) is "
-		    "missing: run deploy/install-deps as root\n");
-		return -1;
-	}
-	snprintf(cmd, sizeof(cmd), "'%s' -c 'import xgboost, numpy'", py);
-	if (run("python3-xgboost", cmd, NULL, 0) == -1) {
-		fprintf(stderr, "test_crosscheck: %s cannot import xgboost and numpy (Debian "
-		    "packages python3-xgboost, python3-numpy): run deploy/install-deps as "
-		    "root, or point VERDICT_PYTHON at a python3 that has them\n", py);
-		return -1;
-	}
-	snprintf(cmd, sizeof(cmd), "'%s/deploy/fetch-data' vega-datasets", src);
-	if (run("deploy/fetch-data", cmd, data, sizeof(data)) == -1 || data[0] == '\0' ||
-	    strchr(data, '\'') != NULL) {
-		fprintf(stderr, "test_crosscheck: deploy/fetch-data vega-datasets gave no data "
-		    "directory (it needs npm and the npm registry, or a filled "
-		    "VERDICT_DATA_CACHE)\n");
-		return -1;
-	}
-	snprintf(cmd, sizeof(cmd), "'%s' '%s/tests/integration/train-reference.py' '%s' '%s' "
-	    ">&2", py, src, data, refdir);
-	if (run("train-reference.py", cmd, NULL, 0) == -1)
-		return -1;
-	return 0;
-}
-
-static void
-cleanup(void)
-{
-	if (refdir[0] == '\0')
-		return;
-	if (getenv("VERDICT_KEEP_TEST_DIR") != NULL)
-		fprintf(stderr, "test_crosscheck: reference models kept in %s\n", refdir);
-	else
-		nftw(refdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+/* ---- setup: fixtures.c fetches the data and trains the reference models ---- */
 
 int
 main(void)
@@ -940,8 +816,8 @@ main(void)
 	char body[256];
 	json_t *j;
 
-	if (prepare() == -1) {
-		cleanup();
+	if (fx_reference_models(refdir, sizeof(refdir)) == -1) {
+		fx_reference_cleanup(refdir);
 		return 99;
 	}
 	{
@@ -951,7 +827,7 @@ main(void)
 		snprintf(path, sizeof(path), "%s/manifest.json", refdir);
 		if ((j = json_load_file(path, 0, &jerr)) == NULL) {
 			fprintf(stderr, "test_crosscheck: %s: %s\n", path, jerr.text);
-			cleanup();
+			fx_reference_cleanup(refdir);
 			return 99;
 		}
 		ncases = (int)json_array_size(json_object_get(j, "models")) * 2;
@@ -960,7 +836,7 @@ main(void)
 	snprintf(default_model, sizeof(default_model), "xc_default%d", getpid());
 	setenv("VERDICT_DEFAULT_MODEL", default_model, 1);
 	if (harness_start() == -1) {
-		cleanup();
+		fx_reference_cleanup(refdir);
 		return 99;
 	}
 	snprintf(body, sizeof(body), "{\"username\":\"crosscheck%d\",\"password\":\"amber "
@@ -989,13 +865,13 @@ main(void)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	harness_stop();
-	cleanup();
+	fx_reference_cleanup(refdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 fail:
 	fprintf(stderr, "test_crosscheck: cannot create the test account: %ld %s\n", r.status,
 	    r.body ? r.body : "");
 	http_resp_free(&r);
 	harness_stop();
-	cleanup();
+	fx_reference_cleanup(refdir);
 	return 99;
 }

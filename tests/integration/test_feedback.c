@@ -18,6 +18,7 @@
 
 /* Built in main before tests fork: accounts and a per-run name prefix. */
 static char alice[256], bob[256], admin[256], prefix[32];
+static char refdir[512];      /* reference models trained in Python on public data (main) */
 
 static const char *inputs_and_features =
     "\"inputs\":[{\"name\":\"x1\",\"type\":\"number\",\"required\":true},"
@@ -53,26 +54,63 @@ static const char *const bin_classes[] = { "no", "yes" };
 static const char *const multi_classes[] = { "low", "mid", "high" };
 
 /* One model's predictions as the API answered them. */
+#define MAXC 8
+
 struct preds {
 	char model[64];
 	enum task task;
-	int n;
+	int n, ncls;
+	char cls[MAXC][16];          /* the classes, in the spec's order */
 	long long id[MAXP];
-	double value[MAXP];          /* regression value / binary P(yes) */
-	char label[MAXP][8];
-	double prob[MAXP][3];        /* per class */
+	double value[MAXP];          /* regression value / binary P(positive) */
+	char label[MAXP][16];
+	double prob[MAXP][MAXC];     /* per class */
 };
 
 static int
-class_idx(enum task t, const char *label)
+class_idx(const struct preds *p, const char *label)
 {
-	const char *const *c = t == BIN ? bin_classes : multi_classes;
-	int k = t == BIN ? 2 : 3;
-
-	for (int i = 0; i < k; i++)
-		if (!strcmp(c[i], label))
+	for (int i = 0; i < p->ncls; i++)
+		if (!strcmp(p->cls[i], label))
 			return i;
 	return -1;
+}
+
+/* Predicts rows (a JSON list of raw-field objects) in one request and records the answers in p. */
+static void
+predict_rows(const char *name, json_t *rows, struct preds *p)
+{
+	char path[256], *body;
+	struct http_resp r;
+	json_t *j, *list, *o;
+	size_t k;
+
+	snprintf(path, sizeof(path), "/api/models/%s/predict", name);
+	body = json_dumps(json_pack("{s:O}", "instances", rows), JSON_COMPACT);
+	ck_assert_ptr_nonnull(body);
+	ck_assert_msg(fx_call(alice, "POST", path, "application/json", body, &r) == 200,
+	    "%ld %s", r.status, r.body);
+	free(body);
+	j = http_json(&r);
+	list = json_object_get(j, "predictions");
+	ck_assert_int_eq(json_array_size(list), json_array_size(rows));
+	json_array_foreach(list, k, o) {
+		int i = p->n++;
+
+		ck_assert_int_lt(i, MAXP);
+		p->id[i] = json_integer_value(json_object_get(o, "prediction_id"));
+		p->value[i] = json_number_value(json_object_get(o, "value"));
+		if (p->task != REG) {
+			json_t *probs = json_object_get(o, "probabilities");
+
+			snprintf(p->label[i], sizeof(p->label[i]), "%s",
+			    json_string_value(json_object_get(o, "label")));
+			for (int c = 0; c < p->ncls; c++)
+				p->prob[i][c] = json_number_value(json_object_get(probs, p->cls[c]));
+		}
+	}
+	json_decref(j);
+	http_resp_free(&r);
 }
 
 /* Registers a model for task under name and predicts NPRED unseen rows in batches of 100. */
@@ -80,12 +118,9 @@ static void
 model_with_predictions(enum task t, const char *name, struct preds *p)
 {
 	float x[NTRAIN * NF], y[NTRAIN];
-	char spec[2048], body[20000], path[256];
+	char spec[2048];
 	char *booster;
-	size_t blen, off;
-	struct http_resp r;
-	json_t *j, *list, *o;
-	size_t k;
+	size_t blen;
 
 	for (int i = 0; i < NTRAIN; i++) {
 		double v = target(i);
@@ -111,39 +146,21 @@ model_with_predictions(enum task t, const char *name, struct preds *p)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->model, sizeof(p->model), "%s", name);
 	p->task = t;
-	snprintf(path, sizeof(path), "/api/models/%s/predict", name);
+	p->ncls = t == BIN ? 2 : t == MULTI ? 3 : 0;
+	for (int c = 0; c < p->ncls; c++)
+		snprintf(p->cls[c], sizeof(p->cls[c]), "%s", (t == BIN ? bin_classes :
+		    multi_classes)[c]);
 	for (int b = 0; b < NPRED / 100; b++) {
-		off = (size_t)snprintf(body, sizeof(body), "{\"instances\":[");
+		json_t *rows = json_array();
+
 		for (int i = 0; i < 100; i++) {
 			int row = NTRAIN + b * 100 + i;
 
-			off += (size_t)snprintf(body + off, sizeof(body) - off, "%s{\"x1\":%.17g,"
-			    "\"x2\":%.17g,\"city\":\"%s\"}", i ? "," : "", x1_of(row), x2_of(row),
-			    cities[row % 3]);
+			json_array_append_new(rows, json_pack("{s:f, s:f, s:s}", "x1", x1_of(row),
+			    "x2", x2_of(row), "city", cities[row % 3]));
 		}
-		snprintf(body + off, sizeof(body) - off, "]}");
-		ck_assert_msg(fx_call(alice, "POST", path, "application/json", body, &r) == 200,
-		    "%ld %s", r.status, r.body);
-		j = http_json(&r);
-		list = json_object_get(j, "predictions");
-		ck_assert_int_eq(json_array_size(list), 100);
-		json_array_foreach(list, k, o) {
-			int i = p->n++;
-
-			p->id[i] = json_integer_value(json_object_get(o, "prediction_id"));
-			p->value[i] = json_number_value(json_object_get(o, "value"));
-			if (t != REG) {
-				json_t *probs = json_object_get(o, "probabilities");
-
-				snprintf(p->label[i], sizeof(p->label[i]), "%s",
-				    json_string_value(json_object_get(o, "label")));
-				for (int c = 0; c < (t == BIN ? 2 : 3); c++)
-					p->prob[i][c] = json_number_value(json_object_get(probs,
-					    (t == BIN ? bin_classes : multi_classes)[c]));
-			}
-		}
-		json_decref(j);
-		http_resp_free(&r);
+		predict_rows(name, rows, p);
+		json_decref(rows);
 	}
 }
 
@@ -247,8 +264,8 @@ check_metrics(const struct preds *p, const int *verified, const double *tnum,
 		    metric(v, "r2"), 1 - sse / sst);
 		ck_assert_int_eq((int)json_array_size(json_object_get(v, "points")), n);
 	} else {
-		int k = p->task == BIN ? 2 : 3;
-		long cm[3][3] = { { 0 } };
+		int k = p->ncls;
+		long cm[MAXC][MAXC] = { { 0 } };
 		double correct = 0, ll = 0, f1sum = 0;
 		int nf1 = 0;
 		json_t *matrix = json_object_get(json_object_get(v, "confusion"), "matrix");
@@ -256,7 +273,7 @@ check_metrics(const struct preds *p, const int *verified, const double *tnum,
 
 		for (int i = 0; i < p->n; i++)
 			if (verified[i]) {
-				int pc = class_idx(p->task, p->label[i]);
+				int pc = class_idx(p, p->label[i]);
 				double pt = fmin(fmax(p->prob[i][tcls[i]], 1e-15), 1 - 1e-15);
 
 				cm[tcls[i]][pc]++;
@@ -265,7 +282,7 @@ check_metrics(const struct preds *p, const int *verified, const double *tnum,
 			}
 		for (int a = 0; a < k; a++) {
 			double tp = (double)cm[a][a], sup = 0, pred = 0, prec, rec, f1;
-			const char *label = (p->task == BIN ? bin_classes : multi_classes)[a];
+			const char *label = p->cls[a];
 			json_t *pc = json_object_get(per, label);
 
 			for (int b = 0; b < k; b++) {
@@ -391,7 +408,7 @@ metrics_case(enum task t, const char *suffix)
 	for (int i = 0; i < p.n; i++) {
 		verified[i] = i < nver;
 		tnum[i] = truth_num(i, 0);
-		tcls[i] = t == REG ? 0 : class_idx(t, truth_label(t, i, 0));
+		tcls[i] = t == REG ? 0 : class_idx(&p, truth_label(t, i, 0));
 	}
 	check_metrics(&p, verified, tnum, tcls, "all");
 	check_metrics(&p, verified, tnum, tcls, "24h");
@@ -399,7 +416,7 @@ metrics_case(enum task t, const char *suffix)
 	report(alice, &p, 20, 80, 5, 1);
 	for (int i = 20; i < 80; i++) {
 		tnum[i] = truth_num(i, 5);
-		tcls[i] = t == REG ? 0 : class_idx(t, truth_label(t, i, 5));
+		tcls[i] = t == REG ? 0 : class_idx(&p, truth_label(t, i, 5));
 	}
 	check_metrics(&p, verified, tnum, tcls, "7d");
 	/* Another user may not overwrite; an admin may. */
@@ -419,7 +436,7 @@ metrics_case(enum task t, const char *suffix)
 		json_decref(j);
 		http_resp_free(&r);
 		tnum[3] = truth_num(3, 9);
-		tcls[3] = t == REG ? 0 : class_idx(t, truth_label(t, 3, 9));
+		tcls[3] = t == REG ? 0 : class_idx(&p, truth_label(t, 3, 9));
 		check_metrics(&p, verified, tnum, tcls, "30d");
 		/* The history keeps all three truths, the last one current. */
 		snprintf(path, sizeof(path), "/api/predictions/%lld", p.id[3]);
@@ -813,6 +830,83 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/*
+ * The must-hold case: models trained elsewhere (Python XGBoost) on public
+ * data; a few hundred rows the tests never made are predicted, then
+ * verified with what really happened; the quality API equals the metrics
+ * recomputed here from the same rows.
+ */
+START_TEST(real_data_must_hold)
+{
+	static struct preds p;
+	static int verified[MAXP], tcls[MAXP];
+	static double tnum[MAXP];
+	char path[700], name[96];
+	json_t *manifest, *m, *rows, *truths, *t;
+	const char *task, *model;
+	char *booster, *spec, *body;
+	size_t len;
+	struct http_resp r;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", refdir);
+	ck_assert_ptr_nonnull(manifest = json_load_file(path, 0, NULL));
+	m = json_array_get(json_object_get(manifest, "models"), (size_t)_i);
+	ck_assert_ptr_nonnull(m);
+	model = json_string_value(json_object_get(m, "name"));
+	task = json_string_value(json_object_get(m, "task"));
+	snprintf(name, sizeof(name), "%s-%s", prefix, model);
+	snprintf(path, sizeof(path), "%s/%s/model.json", refdir, model);
+	ck_assert_ptr_nonnull(booster = fx_slurp(path, &len));
+	snprintf(path, sizeof(path), "%s/%s/spec.json", refdir, model);
+	ck_assert_ptr_nonnull(spec = fx_slurp(path, NULL));
+	fx_model(alice, name, booster, len, spec);
+	free(booster);
+	free(spec);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.model, sizeof(p.model), "%s", name);
+	p.task = !strcmp(task, "regression") ? REG : !strcmp(task, "binary") ? BIN : MULTI;
+	p.ncls = (int)json_array_size(json_object_get(m, "classes"));
+	ck_assert_int_le(p.ncls, MAXC);
+	for (int c = 0; c < p.ncls; c++)
+		snprintf(p.cls[c], sizeof(p.cls[c]), "%s", json_string_value(json_array_get(
+		    json_object_get(m, "classes"), (size_t)c)));
+	snprintf(path, sizeof(path), "%s/%s/rows.json", refdir, model);
+	ck_assert_ptr_nonnull(rows = json_load_file(path, 0, NULL));
+	snprintf(path, sizeof(path), "%s/%s/truth.json", refdir, model);
+	ck_assert_ptr_nonnull(truths = json_load_file(path, 0, NULL));
+	ck_assert_int_eq(json_array_size(rows), json_array_size(truths));
+	predict_rows(name, rows, &p);
+	/* Every truth through the bulk API, as a system reporting outcomes would. */
+	{
+		json_t *list = json_array();
+		size_t i;
+
+		json_array_foreach(truths, i, t) {
+			json_array_append_new(list, json_pack("{s:I, s:O}", "prediction_id",
+			    (json_int_t)p.id[i], "true_value", t));
+			verified[i] = 1;
+			if (p.task == REG)
+				tnum[i] = json_number_value(t);
+			else
+				ck_assert_int_ge(tcls[i] = class_idx(&p, json_string_value(t)), 0);
+		}
+		body = json_dumps(list, JSON_COMPACT);
+		json_decref(list);
+	}
+	ck_assert_int_eq(fx_call(alice, "POST", "/api/feedback", "application/json", body, &r),
+	    200);
+	free(body);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"rejected\":0"));
+	http_resp_free(&r);
+	check_metrics(&p, verified, tnum, tcls, "all");
+	fprintf(stderr, "# real data: %s (%s), %d predictions verified, metrics equal\n", model,
+	    task, p.n);
+	json_decref(rows);
+	json_decref(truths);
+	json_decref(manifest);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -823,10 +917,16 @@ main(void)
 	int failed;
 
 	snprintf(prefix, sizeof(prefix), "fb%d", (int)getpid());
+	if (fx_reference_models(refdir, sizeof(refdir)) == -1) {
+		fx_reference_cleanup(refdir);
+		return 99;
+	}
 	snprintf(dm, sizeof(dm), "%s-next", prefix);
 	setenv("VERDICT_DEFAULT_MODEL", dm, 1);
-	if (harness_start() == -1)
+	if (harness_start() == -1) {
+		fx_reference_cleanup(refdir);
 		return 99;
+	}
 	snprintf(user, sizeof(user), "alice%s", prefix);
 	if (fx_account(user, 0, alice, sizeof(alice)) == -1)
 		return 99;
@@ -844,11 +944,13 @@ main(void)
 	tcase_add_test(tc, next_unverified_and_fastapi_shape);
 	tcase_add_test(tc, prediction_log_pages);
 	tcase_add_test(tc, bad_input);
+	tcase_add_loop_test(tc, real_data_must_hold, 0, 3);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	harness_stop();
+	fx_reference_cleanup(refdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

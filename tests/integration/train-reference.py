@@ -21,6 +21,8 @@
 #   python-pred.txt         Python's predictions for those rows: one line per
 #                           row, space-separated (multiclass: probabilities
 #                           in class order), %.9g
+#   truth.json              what really happened for those rows (a JSON list:
+#                           the number, or the class label), for feedback tests
 # manifest.json lists the models with task, classes, threshold, width.
 #
 # Only python3, numpy and xgboost (Debian: python3-xgboost). The features are
@@ -68,9 +70,11 @@ def num(row, key):
     return NAN if v is None else float(v)
 
 
-def write_model(out_dir, name, booster, spec, raw_rows, x_test, preds, manifest):
+def write_model(out_dir, name, booster, spec, raw_rows, x_test, preds, manifest, truths):
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "truth.json"), "w") as f:
+        json.dump(truths, f)
     booster.save_model(os.path.join(d, "model.json"))
     booster.save_model(os.path.join(d, "model.ubj"))
     with open(os.path.join(d, "spec.json"), "w") as f:
@@ -174,7 +178,8 @@ def seattle_temp(data_dir, out_dir, manifest):
             {"input": "weather", "transform": "one_hot", "categories": WEATHER},
         ],
     }
-    write_model(out_dir, "seattle_temp", booster, spec, raw, xt, predict(booster, xt), manifest)
+    write_model(out_dir, "seattle_temp", booster, spec, raw, xt, predict(booster, xt), manifest,
+                [r["temp_max"] for r in test_rows])
 
 
 def seattle_weather(data_dir, out_dir, manifest):
@@ -226,7 +231,7 @@ def seattle_weather(data_dir, out_dir, manifest):
         ],
     }
     write_model(out_dir, "seattle_weather", booster, spec, raw, xt, predict(booster, xt),
-                manifest)
+                manifest, [r["weather"] for r in test_rows])
 
 
 def flights_late(data_dir, out_dir, manifest):
@@ -288,7 +293,8 @@ def flights_late(data_dir, out_dir, manifest):
             {"input": "destination", "transform": "ordinal", "map": ordinal},
         ],
     }
-    write_model(out_dir, "flights_late", booster, spec, raw, xt, predict(booster, xt), manifest)
+    write_model(out_dir, "flights_late", booster, spec, raw, xt, predict(booster, xt), manifest,
+                ["late" if r["delay"] > 15 else "on_time" for r in test_rows])
 
 
 def main():
