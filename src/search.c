@@ -178,7 +178,8 @@ next(struct ctx *c, struct token *t)
 		t->t = T_QUOTED_KEY;
 		return lex_quoted(c, t, '`');
 	}
-	if (s[p] == '(' || s[p] == ')' || s[p] == ',' || s[p] == '.') {
+	if (s[p] == '(' || s[p] == ')' || s[p] == ',' || (s[p] == '.' &&
+	    !isdigit((unsigned char)s[p + 1]))) {
 		t->t = s[p] == '(' ? T_LPAREN : s[p] == ')' ? T_RPAREN :
 		    s[p] == ',' ? T_COMMA : T_DOT;
 		t->s = s + p;
@@ -201,7 +202,8 @@ next(struct ctx *c, struct token *t)
 		c->pos += n;
 		return 0;
 	}
-	if (isdigit((unsigned char)s[p]) || ((s[p] == '-' || s[p] == '+') &&
+	if (isdigit((unsigned char)s[p]) || (s[p] == '.' && isdigit((unsigned char)s[p + 1])) ||
+	    ((s[p] == '-' || s[p] == '+') &&
 	    (isdigit((unsigned char)s[p + 1]) || s[p + 1] == '.'))) {
 		size_t i = p + 1;
 		int digits = isdigit((unsigned char)s[p]);
@@ -322,9 +324,8 @@ parse_ident(struct ctx *c, struct ident *id)
 	if (t.t != T_WORD)
 		return fail(c, "expected an identifier such as %s at position %zu",
 		    c->entity == SEARCH_RUNS ? "metrics.rmse" : "name", at);
-	if (peek(c, &d) == -1)
-		return -1;
-	if (d.t != T_DOT) {
+	/* The dot must touch the prefix: "metrics.rmse" ("metrics .5" is no identifier). */
+	if (c->src[c->pos] != '.') {
 		/* A bare attribute name: run_name, status, name, ... */
 		if ((id->attr = find_attr(c->entity, t.s)) == NULL)
 			return fail(c, "invalid identifier '%.100s' at position %zu: use "
@@ -334,7 +335,7 @@ parse_ident(struct ctx *c, struct ident *id)
 		id->kind = K_ATTR;
 		return 0;
 	}
-	(void)next(c, &d);
+	c->pos++;
 	if (kind_of(c->entity, t.s, &id->kind) == -1)
 		return fail(c, "invalid entity type '%.100s' at position %zu: expected %s",
 		    t.s, at, c->entity == SEARCH_RUNS ? "metrics, params, tags or "
@@ -533,12 +534,13 @@ parse_clause(struct ctx *c)
 		    id.attr->name, v.at + 1);
 	if (want == V_INT && v.len > 19)
 		return fail(c, "integer out of range at position %zu", v.at + 1);
-	if ((pv = param(c, v.s)) == -1)
-		return -1;
-	if (id.kind == K_ATTR)
+	if (id.kind == K_ATTR) {
+		if ((pv = param(c, v.s)) == -1)
+			return -1;
 		return add_where(c, " AND %s %s $%d%s", id.attr->sql, sop, pv,
 		    want == V_INT ? "::bigint" : "");
-	if ((pk = param(c, id.key)) == -1)
+	}
+	if ((pk = param(c, id.key)) == -1 || (pv = param(c, v.s)) == -1)
 		return -1;
 	if (id.kind == K_METRIC)
 		return add_where(c, " AND EXISTS (SELECT 1 FROM latest_metrics f WHERE "
