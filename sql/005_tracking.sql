@@ -63,9 +63,14 @@ CREATE TABLE tags (
 CREATE INDEX tags_value ON tags USING hash (value);
 
 -- Append-only history. No primary key: MLflow clients may log the same
--- point twice, and the table is written at the highest rate of all.
+-- point twice, and the table is written at the highest rate of all. No
+-- foreign key either: its per-row check doubled the cost of a 1000-point
+-- insert (measured: 20,000 rows in ~200 ms with it, ~100 ms without). The
+-- write path checks that the run exists and is active in the same
+-- transaction, and runs are never hard-deleted through the API; whoever
+-- deletes runs by hand deletes their metrics too.
 CREATE TABLE metrics (
-	run_uuid   text NOT NULL REFERENCES runs ON DELETE CASCADE,
+	run_uuid   text NOT NULL,
 	key        text NOT NULL CHECK (length(key) BETWEEN 1 AND 250),
 	value      double precision NOT NULL,
 	timestamp  bigint NOT NULL,
