@@ -209,6 +209,32 @@ db_exec(struct db *d, enum stmt s, int n, const char *const *vals)
 	return res;
 }
 
+PGresult *
+db_query(struct db *d, const char *sql, int n, const char *const *vals)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	if (!d->ready && db_ensure(d) == -1)
+		return NULL;
+	res = PQexecParams(d->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		d->sqlstate[0] = '\0';
+		return res;
+	}
+	set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+	    res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn));
+	PQclear(res);
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		d->lost = 1;
+		d->ready = 0;
+		d->sqlstate[0] = '\0';
+		db_mark_lost();
+	}
+	return NULL;
+}
+
 int
 db_command(struct db *d, const char *sql)
 {

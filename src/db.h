@@ -327,7 +327,108 @@
 	    "ON u.id = e.actor_id WHERE e.kind IN ('model.stage', 'drift.detected', " \
 	    "'retrain.result', 'quality.below') ORDER BY e.id DESC LIMIT 15") \
 	X(EVENT_INSERT_ID, 0, "INSERT INTO events (kind, actor_id, subject, detail) " \
-	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb)) RETURNING id")
+	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb)) RETURNING id") \
+	/* tracking (MLflow): experiments */ \
+	X(EXP_INSERT, 0, "WITH n AS (SELECT nextval('experiments_experiment_id_seq') AS id) " \
+	    "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, " \
+	    "last_update_time, created_by) SELECT id, $1, CASE WHEN $2 = '' THEN " \
+	    "'mlflow-artifacts:/' || id ELSE $2 END, $3::bigint, $3::bigint, $4::bigint " \
+	    "FROM n RETURNING experiment_id") \
+	X(EXP_GET, 1, "SELECT experiment_id, name, artifact_location, lifecycle_stage, " \
+	    "creation_time, last_update_time FROM experiments WHERE experiment_id = $1::bigint") \
+	X(EXP_GET_FOR_UPDATE, 0, "SELECT experiment_id, name, artifact_location, " \
+	    "lifecycle_stage, creation_time, last_update_time FROM experiments " \
+	    "WHERE experiment_id = $1::bigint FOR UPDATE") \
+	X(EXP_BY_NAME, 1, "SELECT experiment_id, name, artifact_location, lifecycle_stage, " \
+	    "creation_time, last_update_time FROM experiments WHERE name = $1") \
+	X(EXP_BY_IDS, 1, "SELECT experiment_id, name, artifact_location, lifecycle_stage, " \
+	    "creation_time, last_update_time FROM experiments " \
+	    "WHERE experiment_id = ANY($1::bigint[])") \
+	X(EXP_TAGS, 1, "SELECT experiment_id, key, value FROM experiment_tags " \
+	    "WHERE experiment_id = ANY($1::bigint[]) ORDER BY experiment_id, key") \
+	X(EXP_RENAME, 0, "UPDATE experiments SET name = $2, last_update_time = $3::bigint " \
+	    "WHERE experiment_id = $1::bigint") \
+	X(EXP_SET_STAGE, 0, "UPDATE experiments SET lifecycle_stage = $2, " \
+	    "last_update_time = $3::bigint WHERE experiment_id = $1::bigint") \
+	X(EXP_TAG_SET, 0, "INSERT INTO experiment_tags (experiment_id, key, value) " \
+	    "VALUES ($1::bigint, $2, $3) ON CONFLICT (experiment_id, key) " \
+	    "DO UPDATE SET value = EXCLUDED.value") \
+	X(EXP_TAG_DELETE, 0, "DELETE FROM experiment_tags WHERE experiment_id = $1::bigint " \
+	    "AND key = $2") \
+	X(EXP_RUNS_DELETE, 0, "UPDATE runs SET lifecycle_stage = 'deleted', " \
+	    "deleted_time = $2::bigint WHERE experiment_id = $1::bigint " \
+	    "AND lifecycle_stage = 'active'") \
+	X(EXP_RUNS_RESTORE, 0, "UPDATE runs SET lifecycle_stage = 'active', " \
+	    "deleted_time = NULL WHERE experiment_id = $1::bigint " \
+	    "AND lifecycle_stage = 'deleted' AND deleted_time = $2::bigint") \
+	/* tracking: runs */ \
+	X(RUN_INSERT, 0, "INSERT INTO runs (run_uuid, experiment_id, name, user_id, " \
+	    "start_time, artifact_uri) VALUES ($1, $2::bigint, $3, $4, $5::bigint, $6)") \
+	X(RUN_STATE, 0, "SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = $1") \
+	X(RUN_UPDATE, 0, "UPDATE runs SET status = coalesce($2, status), " \
+	    "end_time = coalesce($3::bigint, end_time), name = coalesce($4, name) " \
+	    "WHERE run_uuid = $1") \
+	X(RUN_SET_STAGE, 0, "UPDATE runs SET lifecycle_stage = $2, deleted_time = $3::bigint " \
+	    "WHERE run_uuid = $1") \
+	X(RUNS_BY_IDS, 1, "SELECT run_uuid, experiment_id, name, user_id, status, " \
+	    "start_time, end_time, lifecycle_stage, artifact_uri FROM runs " \
+	    "WHERE run_uuid = ANY($1::text[])") \
+	X(RUNS_PARAMS, 1, "SELECT run_uuid, key, value FROM params " \
+	    "WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid, key") \
+	X(RUNS_TAGS, 1, "SELECT run_uuid, key, value FROM tags " \
+	    "WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid, key") \
+	X(RUNS_METRICS, 1, "SELECT run_uuid, key, value, timestamp, step, is_nan " \
+	    "FROM latest_metrics WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid, key") \
+	X(RUNS_INPUTS, 1, "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, " \
+	    "d.schema, d.profile, coalesce((SELECT json_agg(json_build_object('key', t.key, " \
+	    "'value', t.value) ORDER BY t.key) FROM input_tags t WHERE t.run_uuid = " \
+	    "i.run_uuid AND t.dataset_id = i.dataset_id)::text, '[]') FROM inputs i " \
+	    "JOIN datasets d ON d.dataset_id = i.dataset_id " \
+	    "WHERE i.run_uuid = ANY($1::text[]) ORDER BY i.run_uuid, d.dataset_id") \
+	X(TAG_DELETE, 0, "DELETE FROM tags WHERE run_uuid = $1 AND key = $2") \
+	/* tracking: writes of one batch, arrays unnested in one statement each */ \
+	X(PARAMS_INSERT, 0, "INSERT INTO params (run_uuid, key, value) SELECT $1, k, v " \
+	    "FROM unnest($2::text[], $3::text[]) AS t(k, v) ON CONFLICT (run_uuid, key) " \
+	    "DO NOTHING") \
+	X(PARAMS_GET, 0, "SELECT key, value FROM params WHERE run_uuid = $1 " \
+	    "AND key = ANY($2::text[])") \
+	X(TAGS_UPSERT, 0, "INSERT INTO tags (run_uuid, key, value) SELECT $1, k, v " \
+	    "FROM unnest($2::text[], $3::text[]) AS t(k, v) ON CONFLICT (run_uuid, key) " \
+	    "DO UPDATE SET value = EXCLUDED.value") \
+	X(METRICS_INSERT, 0, "WITH m AS (SELECT * FROM unnest($2::text[], $3::float8[], " \
+	    "$4::bigint[], $5::bigint[], $6::bool[]) AS t(k, v, ts, st, nan)), " \
+	    "ins AS (INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) " \
+	    "SELECT $1, k, v, ts, st, nan FROM m) " \
+	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan) " \
+	    "SELECT DISTINCT ON (k) $1, k, v, ts, st, nan FROM m ORDER BY k, ts DESC, v DESC " \
+	    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = EXCLUDED.value, " \
+	    "timestamp = EXCLUDED.timestamp, step = EXCLUDED.step, is_nan = EXCLUDED.is_nan " \
+	    "WHERE (EXCLUDED.timestamp, EXCLUDED.value) > (l.timestamp, l.value)") \
+	X(DATASET_UPSERT, 0, "INSERT INTO datasets (experiment_id, name, digest, source_type, " \
+	    "source, schema, profile) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7) " \
+	    "ON CONFLICT (experiment_id, name, digest) DO UPDATE SET name = EXCLUDED.name " \
+	    "RETURNING dataset_id") \
+	X(INPUT_INSERT, 0, "INSERT INTO inputs (run_uuid, dataset_id) VALUES ($1, $2::bigint) " \
+	    "ON CONFLICT DO NOTHING") \
+	X(INPUT_TAG_SET, 0, "INSERT INTO input_tags (run_uuid, dataset_id, key, value) " \
+	    "VALUES ($1, $2::bigint, $3, $4) ON CONFLICT (run_uuid, dataset_id, key) " \
+	    "DO UPDATE SET value = EXCLUDED.value") \
+	/* tracking: metric history; the keyset is (step, timestamp, value) plus a skip */ \
+	X(METRIC_HISTORY, 1, "SELECT value, timestamp, step, is_nan FROM metrics " \
+	    "WHERE run_uuid = $1 AND key = $2 AND ($3::bigint IS NULL OR " \
+	    "(step, timestamp, value) >= ($3::bigint, $4::bigint, $5::float8)) " \
+	    "ORDER BY step, timestamp, value OFFSET $6::int LIMIT $7::int") \
+	X(METRIC_SAMPLE, 1, "WITH p AS (SELECT value, timestamp, step, is_nan, " \
+	    "row_number() OVER (ORDER BY step, timestamp, value) AS rn FROM metrics " \
+	    "WHERE run_uuid = $1 AND key = $2 AND step BETWEEN $3::bigint AND $4::bigint), " \
+	    "s AS (SELECT count(*) AS n, " \
+	    "(SELECT rn FROM p WHERE NOT is_nan ORDER BY value, rn LIMIT 1) AS lo, " \
+	    "(SELECT rn FROM p WHERE NOT is_nan ORDER BY value DESC, rn LIMIT 1) AS hi FROM p) " \
+	    "SELECT p.value, p.timestamp, p.step, p.is_nan, (p.rn = 1 OR p.rn = s.n), " \
+	    "(p.rn = s.lo OR p.rn = s.hi) FROM p, s WHERE s.n <= $5::int OR p.rn = 1 " \
+	    "OR p.rn = s.n OR p.rn = s.lo OR p.rn = s.hi OR (p.rn - 1) % " \
+	    "greatest(1, ceil(s.n::float8 / greatest($5::int - 4, 1)))::bigint = 0 " \
+	    "ORDER BY p.rn")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,
@@ -356,6 +457,13 @@ int db_ensure(struct db *d) WUR;
  * was lost (db_lost() is 1).
  */
 PGresult *db_exec(struct db *d, enum stmt s, int n, const char *const *vals) WUR;
+/*
+ * Runs SQL that is built at request time (search filters, multi-row writes)
+ * with PQexecParams: values only ever travel as the text parameters vals
+ * (NULL = SQL NULL), never inside sql. Results and errors as db_exec; not
+ * retried after a lost connection.
+ */
+PGresult *db_query(struct db *d, const char *sql, int n, const char *const *vals) WUR;
 /* Plain command without parameters (BEGIN, COMMIT, ROLLBACK). 0 or -1. */
 int db_command(struct db *d, const char *sql) WUR;
 

@@ -18,6 +18,7 @@ type_name(enum field_type t)
 	case FT_ENUM: return "one of the listed values";
 	case FT_FILE: return "a file upload";
 	case FT_JSON: return "a JSON value";
+	case FT_LIST: return "a list of strings";
 	}
 	return "a value";
 }
@@ -135,6 +136,7 @@ from_text(const struct field *f, const char *s, size_t len, struct value *v,
 		return 0;
 	case FT_FILE:
 	case FT_JSON:
+	case FT_LIST:
 		goto bad;
 	}
 bad:
@@ -175,12 +177,78 @@ from_json(const struct field *f, json_t *j, struct value *v, char *err,
 	return -1;
 }
 
+static int
+list_item(struct arena *a, const struct field *f, const char *s, size_t len,
+    struct value *v, size_t i, char *err, size_t errlen)
+{
+	if (!utf8_valid(s, len) || (f->max > 0 && (long long)len > f->max)) {
+		snprintf(err, errlen, "field '%s': item %zu must be valid UTF-8 of at most "
+		    "%lld bytes", f->name, i, f->max);
+		return -1;
+	}
+	if ((v->list[i] = arena_strndup(a, s, len)) == NULL) {
+		snprintf(err, errlen, "field '%s': too large", f->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* FT_LIST from a JSON array of strings or integers. */
+static int
+list_from_json(struct arena *a, const struct field *f, json_t *j, struct value *v,
+    char *err, size_t errlen)
+{
+	size_t n = json_array_size(j);
+
+	if (!json_is_array(j) || (v->list = arena_alloc(a, (n + 1) * sizeof(char *))) == NULL) {
+		snprintf(err, errlen, "field '%s': must be %s", f->name, type_name(f->type));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(j, i);
+		char num[32];
+
+		if (json_is_string(e)) {
+			if (list_item(a, f, json_string_value(e), json_string_length(e), v, i,
+			    err, errlen) == -1)
+				return -1;
+		} else if (json_is_integer(e)) {
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(e));
+			if (list_item(a, f, num, strlen(num), v, i, err, errlen) == -1)
+				return -1;
+		} else {
+			snprintf(err, errlen, "field '%s': must be %s", f->name, type_name(f->type));
+			return -1;
+		}
+	}
+	v->nlist = n;
+	return 0;
+}
+
+/* FT_LIST from every parameter of that name, in order. */
+static int
+list_from_params(struct arena *a, const struct field *f, const struct params *params,
+    struct value *v, char *err, size_t errlen)
+{
+	size_t n = (size_t)params_count(params, f->name), k = 0;
+
+	if ((v->list = arena_alloc(a, (n + 1) * sizeof(char *))) == NULL) {
+		snprintf(err, errlen, "field '%s': too large", f->name);
+		return -1;
+	}
+	for (size_t p = 0; p < params->n; p++)
+		if (!strcmp(params->v[p].name, f->name) && list_item(a, f, params->v[p].value,
+		    params->v[p].value_len, v, k++, err, errlen) == -1)
+			return -1;
+	v->nlist = k;
+	return 0;
+}
+
 int
 fields_validate(struct arena *a, const struct field *spec, size_t n,
     const struct params *params, json_t *json, int strict, struct value *out,
     char *err, size_t errlen)
 {
-	(void)a;
 	memset(out, 0, n * sizeof(*out));
 	if (json != NULL && !json_is_object(json)) {
 		snprintf(err, errlen, "request body must be a JSON object");
@@ -224,7 +292,10 @@ fields_validate(struct arena *a, const struct field *spec, size_t n,
 
 			if (j == NULL || json_is_null(j))
 				goto missing;
-			if (from_json(f, j, v, err, errlen) == -1)
+			if (f->type == FT_LIST) {
+				if (list_from_json(a, f, j, v, err, errlen) == -1)
+					return -1;
+			} else if (from_json(f, j, v, err, errlen) == -1)
 				return -1;
 		} else {
 			const struct param *p = params != NULL ?
@@ -232,12 +303,15 @@ fields_validate(struct arena *a, const struct field *spec, size_t n,
 
 			if (p == NULL)
 				goto missing;
-			if (params_count(params, f->name) > 1) {
+			if (f->type != FT_LIST && params_count(params, f->name) > 1) {
 				snprintf(err, errlen, "field '%s': given more than once",
 				    f->name);
 				return -1;
 			}
-			if (f->type == FT_FILE) {
+			if (f->type == FT_LIST) {
+				if (list_from_params(a, f, params, v, err, errlen) == -1)
+					return -1;
+			} else if (f->type == FT_FILE) {
 				if (p->filename == NULL) {
 					snprintf(err, errlen, "field '%s': must be a file upload",
 					    f->name);

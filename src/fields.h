@@ -16,6 +16,8 @@ enum field_type {
 	FT_ENUM,        /* one of choices */
 	FT_FILE,        /* a multipart file part, max bytes */
 	FT_JSON,        /* any JSON value (JSON bodies only), passed through */
+	FT_LIST,        /* strings: a JSON array (numbers become their text) or a
+	                   repeated parameter; each item valid UTF-8 of at most max bytes */
 };
 
 struct field {
@@ -38,6 +40,8 @@ struct value {
 	const char *filename;   /* FT_FILE */
 	const char *content_type;
 	json_t *json;           /* FT_JSON (borrowed from the request body) */
+	const char **list;      /* FT_LIST: nlist items (arena array) */
+	size_t nlist;
 };
 
 #define FIELD_ERR_MAX 256

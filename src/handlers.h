@@ -56,6 +56,32 @@ int api_v2_model(struct req *r);
 int api_v2_model_ready(struct req *r);
 int api_v2_infer(struct req *r);
 
+/* api-tracking.c: the MLflow tracking API */
+int api_mlflow_experiment_create(struct req *r);
+int api_mlflow_experiment_search(struct req *r);
+int api_mlflow_experiment_list(struct req *r);
+int api_mlflow_experiment_get(struct req *r);
+int api_mlflow_experiment_get_by_name(struct req *r);
+int api_mlflow_experiment_update(struct req *r);
+int api_mlflow_experiment_delete(struct req *r);
+int api_mlflow_experiment_restore(struct req *r);
+int api_mlflow_experiment_set_tag(struct req *r);
+int api_mlflow_experiment_delete_tag(struct req *r);
+int api_mlflow_run_create(struct req *r);
+int api_mlflow_run_update(struct req *r);
+int api_mlflow_run_delete(struct req *r);
+int api_mlflow_run_restore(struct req *r);
+int api_mlflow_run_get(struct req *r);
+int api_mlflow_run_search(struct req *r);
+int api_mlflow_log_metric(struct req *r);
+int api_mlflow_log_param(struct req *r);
+int api_mlflow_set_tag(struct req *r);
+int api_mlflow_delete_tag(struct req *r);
+int api_mlflow_log_batch(struct req *r);
+int api_mlflow_log_inputs(struct req *r);
+int api_mlflow_metric_history(struct req *r);
+int api_mlflow_metric_bulk(struct req *r);
+
 /* page-models.c */
 int page_models(struct req *r);
 int page_models_create(struct req *r);

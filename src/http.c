@@ -217,8 +217,15 @@ http_prepare(struct req *r)
 
 	const struct route *table = r->app->routes ? r->app->routes : routes;
 	size_t n = r->app->routes ? r->app->nroutes : nroutes;
+	const char *mpath = r->path;
 
-	switch (router_match(table, n, r->a, r->method, r->path, &route,
+	/* MLflow's UI calls the same API under /ajax-api/: one table serves both. */
+	if (!strncmp(r->path, "/ajax-api/2.0/", 14) &&
+	    (mpath = arena_printf(r->a, "/api/%s", r->path + 10)) == NULL) {
+		resp_error(r, 414, "BAD_REQUEST", "request path too long");
+		return 0;
+	}
+	switch (router_match(table, n, r->a, r->method, mpath, &route,
 	    &r->path_params, allow, sizeof(allow))) {
 	case MATCH_OK:
 		break;
@@ -237,6 +244,16 @@ http_prepare(struct req *r)
 		return 0;
 	}
 	r->route = route;
+	if ((route->flags & R_MLFLOW) && (!strcmp(r->method, "POST") ||
+	    !strcmp(r->method, "PUT")) && !media_is(r->content_type, "application/json")) {
+		if (r->content_type == NULL || *r->content_type == '\0')
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+			    "Bad Request. Content-Type header is missing.");
+		else
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+			    "Bad Request. Content-Type must be one of ['application/json'].");
+		return 0;
+	}
 	if (!method_has_body(r->method)) {
 		r->content_length = 0;
 		return 1;
@@ -327,12 +344,40 @@ parse_inputs(struct req *r, const char *body, size_t len)
 	return 0;
 }
 
+/* MLflow treats an absent, null or empty required value alike, and names it its own way. */
+static int
+mlflow_missing(struct req *r, json_t *json, const struct params *src)
+{
+	const struct route *rt = r->route;
+
+	for (size_t k = 0; k < rt->nfields; k++) {
+		const struct field *f = &rt->fields[k];
+		const struct param *p;
+		json_t *j;
+
+		if (!f->required)
+			continue;
+		if (json != NULL) {
+			j = json_object_get(json, f->name);
+			if (j != NULL && !json_is_null(j) && !(json_is_string(j) &&
+			    json_string_length(j) == 0))
+				continue;
+		} else if ((p = params_get(src, f->name)) != NULL && p->value_len > 0)
+			continue;
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "Missing value for required "
+		    "parameter '%s'. See the API docs for more information about request "
+		    "parameters.", f->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 validate_fields(struct req *r)
 {
 	const struct route *rt = r->route;
 	char err[FIELD_ERR_MAX];
-	int strict = !(rt->flags & R_LAX_FIELDS);
+	int strict = !(rt->flags & (R_LAX_FIELDS | R_MLFLOW));
 	const struct params *src = &r->query_params;
 	json_t *json = NULL;
 
@@ -350,6 +395,8 @@ validate_fields(struct req *r)
 			src = &r->body_params;
 	} else
 		strict = 0;   /* query strings carry tracking junk; never reject it */
+	if ((rt->flags & R_MLFLOW) && mlflow_missing(r, json, src) == -1)
+		return -1;
 	if (fields_validate(r->a, rt->fields, rt->nfields, src, json, strict,
 	    r->in, err, sizeof(err)) == -1) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "%s", err);
@@ -621,6 +668,34 @@ http_status_text(int s)
 	case 503: return "Service Unavailable";
 	}
 	return "Unknown";
+}
+
+int
+http_error_status(const char *code)
+{
+	static const struct { const char *code; int status; } map[] = {
+		{ "RESOURCE_DOES_NOT_EXIST", 404 }, { "ENDPOINT_NOT_FOUND", 404 },
+		{ "PERMISSION_DENIED", 403 }, { "UNAUTHENTICATED", 401 },
+		{ "REQUEST_LIMIT_EXCEEDED", 429 }, { "TEMPORARILY_UNAVAILABLE", 503 },
+		{ "INTERNAL_ERROR", 500 },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (!strcmp(map[i].code, code))
+			return map[i].status;
+	return 400;
+}
+
+void
+resp_error_code(struct req *r, const char *code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	resp_error(r, http_error_status(code), code, "%s", msg);
 }
 
 void

@@ -27,7 +27,14 @@ enum route_kind { RK_HTML, RK_JSON };
 #define R_BODY_MULTI  0x08   /* accepts multipart/form-data */
 #define R_LAX_FIELDS  0x10   /* unknown body fields are ignored (MLflow API) */
 #define R_BODY_CSV    0x20   /* accepts text/csv (handed to the handler raw) */
-#define R_SELF_AUTH   0x40   /* the handler checks its caller itself (/metrics): no identification */
+/*
+ * MLflow REST conventions (implies R_LAX_FIELDS): a POST/PUT without
+ * Content-Type: application/json is a 400 INVALID_PARAMETER_VALUE, and a
+ * missing (or empty) required field is "Missing value for required
+ * parameter '...'", as MLflow words both.
+ */
+#define R_MLFLOW      0x40
+#define R_SELF_AUTH   0x80   /* the handler checks its caller itself (/metrics): no identification */
 
 /* One line of the route table (routes.c): every URL the server answers. */
 struct route {
@@ -164,6 +171,17 @@ int resp_text(struct req *r, int status, const char *type, const char *body,
  */
 void resp_error(struct req *r, int status, const char *code,
     const char *fmt, ...) PRINTF(4, 5);
+
+/*
+ * resp_error with the HTTP status MLflow gives the error code:
+ * RESOURCE_DOES_NOT_EXIST 404, PERMISSION_DENIED 403, UNAUTHENTICATED 401,
+ * REQUEST_LIMIT_EXCEEDED 429, TEMPORARILY_UNAVAILABLE 503, INTERNAL_ERROR 500,
+ * every other code (INVALID_PARAMETER_VALUE, BAD_REQUEST,
+ * RESOURCE_ALREADY_EXISTS, ...) 400.
+ */
+void resp_error_code(struct req *r, const char *code, const char *fmt, ...)
+    PRINTF(3, 4);
+int http_error_status(const char *code);
 
 /* JSON number that is null for NaN/Inf (jansson rejects them). */
 json_t *json_number_or_null(double d);

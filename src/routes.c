@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "webhook.h"
 #include "router.h"
+#include "search.h"
 
 #define F(x) x, ARRAY_LEN(x)
 #define NOF NULL, 0
@@ -147,6 +148,123 @@ static const struct field f_webhook[] = {
 	{ "quality_window", FT_ENUM, 0, 0, 0, 0, 0, quality_window_names },
 };
 
+/*
+ * MLflow tracking API. Caps here are generous on purpose: MLflow's own
+ * limits (keys 250, param values 6000, tag values 5000 characters) are
+ * checked in tracking.c so the answer carries MLflow's message. Order
+ * matters: api-tracking.c reads r->in by position.
+ */
+#define TRK_TEXT 100000
+static const struct field f_trk_exp_create[] = {
+	{ "name", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "artifact_location", FT_STRING, 0, 0, 4096, 0, 0, NULL },
+	{ "tags", FT_JSON, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_trk_exp_search[] = {
+	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "filter", FT_STRING, 0, 0, SEARCH_FILTER_MAX, 0, 0, NULL },
+	{ "order_by", FT_LIST, 0, 0, 1000, 0, 0, NULL },
+	{ "page_token", FT_STRING, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+	{ "view_type", FT_STRING, 0, 0, 40, 0, 0, NULL },
+};
+static const struct field f_trk_exp_list[] = {
+	{ "view_type", FT_STRING, 0, 0, 40, 0, 0, NULL },
+	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "page_token", FT_STRING, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+};
+static const struct field f_trk_exp_id[] = {
+	{ "experiment_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+};
+static const struct field f_trk_exp_name[] = {
+	{ "experiment_name", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_exp_update[] = {
+	{ "experiment_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "new_name", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_exp_tag[] = {
+	{ "experiment_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "value", FT_STRING, 0, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_exp_tag_delete[] = {
+	{ "experiment_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_run_create[] = {
+	{ "experiment_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "user_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_name", FT_STRING, 0, 0, TRK_TEXT, 0, 0, NULL },
+	{ "start_time", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "tags", FT_JSON, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_trk_run_update[] = {
+	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "status", FT_STRING, 0, 0, 40, 0, 0, NULL },
+	{ "end_time", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "run_name", FT_STRING, 0, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_run_id[] = {
+	{ "run_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+};
+static const struct field f_trk_run_get[] = {
+	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+};
+static const struct field f_trk_run_search[] = {
+	{ "experiment_ids", FT_LIST, 0, 0, 1000, 0, 0, NULL },
+	{ "filter", FT_STRING, 0, 0, SEARCH_FILTER_MAX, 0, 0, NULL },
+	{ "run_view_type", FT_STRING, 0, 0, 40, 0, 0, NULL },
+	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "order_by", FT_LIST, 0, 0, 1000, 0, 0, NULL },
+	{ "page_token", FT_STRING, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+};
+static const struct field f_trk_log_metric[] = {
+	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "value", FT_JSON, 1, 0, 0, 0, 0, NULL },
+	{ "timestamp", FT_INT, 1, 0, 0, 0, 0, NULL },
+	{ "step", FT_INT, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_trk_kv[] = {
+	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "value", FT_STRING, 0, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_tag_delete[] = {
+	{ "run_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_trk_log_batch[] = {
+	{ "run_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "metrics", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "params", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "tags", FT_JSON, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_trk_log_inputs[] = {
+	{ "run_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "datasets", FT_JSON, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_trk_history[] = {
+	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "metric_key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "page_token", FT_STRING, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+};
+static const struct field f_trk_bulk[] = {
+	{ "run_ids", FT_LIST, 0, 0, 1000, 0, 0, NULL },
+	{ "metric_key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "start_step", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "end_step", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
+};
+#define MLF_GET (R_DB | R_MLFLOW)
+#define MLF_POST (R_DB | R_BODY_JSON | R_MLFLOW)
+
 /* /readyz has no R_DB: it checks the database itself and says why it is not ready. */
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
@@ -238,6 +356,34 @@ const struct route routes[] = {
 	{ "GET",    "/v2/models/{name}/versions/{version}/ready", api_v2_model_ready, AUTH_USER, RK_JSON, R_DB,            NOF },
 	{ "POST",   "/v2/models/{name}/infer",       api_v2_infer,                AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_v2_infer) },
 	{ "POST",   "/v2/models/{name}/versions/{version}/infer", api_v2_infer,   AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_v2_infer) },
+
+	/* MLflow tracking API; /ajax-api/2.0/... reaches the same lines (http_prepare) */
+	{ "POST",   "/api/2.0/mlflow/experiments/create",      api_mlflow_experiment_create,      AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_create) },
+	{ "GET",    "/api/2.0/mlflow/experiments/search",      api_mlflow_experiment_search,      AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_exp_search) },
+	{ "POST",   "/api/2.0/mlflow/experiments/search",      api_mlflow_experiment_search,      AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_search) },
+	{ "GET",    "/api/2.0/mlflow/experiments/list",        api_mlflow_experiment_list,        AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_exp_list) },
+	{ "GET",    "/api/2.0/preview/mlflow/experiments/list", api_mlflow_experiment_list,       AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_exp_list) },
+	{ "GET",    "/api/2.0/mlflow/experiments/get",         api_mlflow_experiment_get,         AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_exp_id) },
+	{ "GET",    "/api/2.0/mlflow/experiments/get-by-name", api_mlflow_experiment_get_by_name, AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_exp_name) },
+	{ "POST",   "/api/2.0/mlflow/experiments/update",      api_mlflow_experiment_update,      AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_update) },
+	{ "POST",   "/api/2.0/mlflow/experiments/delete",      api_mlflow_experiment_delete,      AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_id) },
+	{ "POST",   "/api/2.0/mlflow/experiments/restore",     api_mlflow_experiment_restore,     AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_id) },
+	{ "POST",   "/api/2.0/mlflow/experiments/set-experiment-tag", api_mlflow_experiment_set_tag, AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_tag) },
+	{ "POST",   "/api/2.0/mlflow/experiments/delete-experiment-tag", api_mlflow_experiment_delete_tag, AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_tag_delete) },
+	{ "POST",   "/api/2.0/mlflow/runs/create",             api_mlflow_run_create,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_run_create) },
+	{ "POST",   "/api/2.0/mlflow/runs/update",             api_mlflow_run_update,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_run_update) },
+	{ "POST",   "/api/2.0/mlflow/runs/delete",             api_mlflow_run_delete,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_run_id) },
+	{ "POST",   "/api/2.0/mlflow/runs/restore",            api_mlflow_run_restore,            AUTH_USER, RK_JSON, MLF_POST, F(f_trk_run_id) },
+	{ "GET",    "/api/2.0/mlflow/runs/get",                api_mlflow_run_get,                AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_run_get) },
+	{ "POST",   "/api/2.0/mlflow/runs/search",             api_mlflow_run_search,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_run_search) },
+	{ "POST",   "/api/2.0/mlflow/runs/log-metric",         api_mlflow_log_metric,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_log_metric) },
+	{ "POST",   "/api/2.0/mlflow/runs/log-parameter",      api_mlflow_log_param,              AUTH_USER, RK_JSON, MLF_POST, F(f_trk_kv) },
+	{ "POST",   "/api/2.0/mlflow/runs/set-tag",            api_mlflow_set_tag,                AUTH_USER, RK_JSON, MLF_POST, F(f_trk_kv) },
+	{ "POST",   "/api/2.0/mlflow/runs/delete-tag",         api_mlflow_delete_tag,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_tag_delete) },
+	{ "POST",   "/api/2.0/mlflow/runs/log-batch",          api_mlflow_log_batch,              AUTH_USER, RK_JSON, MLF_POST, F(f_trk_log_batch) },
+	{ "POST",   "/api/2.0/mlflow/runs/log-inputs",         api_mlflow_log_inputs,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_log_inputs) },
+	{ "GET",    "/api/2.0/mlflow/metrics/get-history",     api_mlflow_metric_history,         AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_history) },
+	{ "GET",    "/api/2.0/mlflow/metrics/get-history-bulk-interval", api_mlflow_metric_bulk,  AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_bulk) },
 };
 
 const size_t nroutes = ARRAY_LEN(routes);
