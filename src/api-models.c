@@ -11,6 +11,7 @@
 #include "predlog.h"
 #include "spec.h"
 #include "metrics.h"
+#include "perm.h"
 #include "registry.h"
 
 #define PREDLOG_TIMEOUT_MS 5000
@@ -59,8 +60,14 @@ registry_create_model(struct req *r, const char *name, const char *description)
 		return 1;
 	}
 	snprintf(uid, sizeof(uid), "%lld", r->user.id);
+	/* The model and its creator's MANAGE permission commit together. */
+	if (db_command(r->db, "BEGIN") == -1)
+		return -1;
 	if ((res = db_exec(r->db, STMT_MODEL_CREATE, 3, vals)) == NULL) {
-		if (!strcmp(db_sqlstate(r->db), "23505")) {
+		int taken = !strcmp(db_sqlstate(r->db), "23505");
+
+		db_rollback(r->db);
+		if (taken) {
 			resp_error(r, 409, "RESOURCE_ALREADY_EXISTS",
 			    "registered model '%s' already exists", name);
 			return 1;
@@ -68,6 +75,12 @@ registry_create_model(struct req *r, const char *name, const char *description)
 		return -1;
 	}
 	PQclear(res);
+	if (perm_grant_creator_model(r, name) == -1) {
+		db_rollback(r->db);
+		return -1;
+	}
+	if (db_command(r->db, "COMMIT") == -1)
+		return -1;
 	return 0;
 }
 
@@ -93,7 +106,18 @@ api_models_list(struct req *r)
 		return -1;
 	arr = json_array();
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_t *m = json_pack("{s:s, s:s, s:s}", "name", PQgetvalue(res, i, 0),
+		enum perm p;
+		json_t *m;
+
+		/* Only what the caller may read. */
+		if (perm_model(r, PQgetvalue(res, i, 0), &p) == -1) {
+			PQclear(res);
+			json_decref(arr);
+			return -1;
+		}
+		if (p < PERM_READ)
+			continue;
+		m = json_pack("{s:s, s:s, s:s}", "name", PQgetvalue(res, i, 0),
 		    "description", PQgetvalue(res, i, 1), "updated_at",
 		    PQgetvalue(res, i, 2));
 
@@ -115,6 +139,12 @@ api_models_get(struct req *r)
 	PGresult *res;
 	json_t *o, *versions;
 
+	{
+		int prc = perm_require_model(r, name, PERM_READ);
+
+		if (prc != 0)
+			return prc == 1 ? 0 : -1;
+	}
 	if ((res = db_exec(r->db, STMT_MODEL_GET, 1, vals)) == NULL)
 		return -1;
 	if (PQntuples(res) != 1) {
@@ -169,6 +199,12 @@ registry_add_version(struct req *r, const char *name, const char *booster_bytes,
 	PGresult *res;
 	int rc = -1, version;
 
+	{
+		int prc = perm_require_model(r, name, PERM_EDIT);
+
+		if (prc != 0)
+			return prc;
+	}
 	spec = json_loadb(spec_text_in, spec_len, JSON_REJECT_DUPLICATES, &je);
 	if (spec == NULL) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "spec is not valid JSON: %s "
@@ -281,6 +317,12 @@ registry_set_stage(struct req *r, const char *name, const char *ver,
 	char from[32], uid[24];
 	PGresult *res;
 
+	{
+		int prc = perm_require_model(r, name, PERM_EDIT);
+
+		if (prc != 0)
+			return prc;
+	}
 	if (stage == NULL) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "stage must be one of None, "
 		    "Staging, Production, Archived");
@@ -381,6 +423,12 @@ registry_set_alias(struct req *r, const char *name, const char *alias, long long
 	const char *vals[6] = { name, alias, ver };
 	PGresult *res;
 
+	{
+		int prc = perm_require_model(r, name, PERM_EDIT);
+
+		if (prc != 0)
+			return prc;
+	}
 	if (!alias_ok(alias)) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "alias must be 1 to 255 letters, "
 		    "digits, '_' or '-'; 'latest' and v<digits> are reserved");
@@ -434,6 +482,12 @@ registry_delete_alias(struct req *r, const char *name, const char *alias)
 	const char *vals[2] = { name, alias };
 	PGresult *res;
 
+	{
+		int prc = perm_require_model(r, name, PERM_EDIT);
+
+		if (prc != 0)
+			return prc;
+	}
 	if ((res = db_exec(r->db, STMT_ALIAS_DELETE, 2, vals)) == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
@@ -555,6 +609,12 @@ serving_predict(struct req *r, const char *name, enum model_sel sel, const char 
 	long long t0 = now_us();
 	int status, rc = -1;
 
+	{
+		int prc = perm_require_model(r, name, PERM_READ);
+
+		if (prc != 0)
+			return prc;
+	}
 	*out = NULL;
 	if ((m = model_acquire(r->db, name, sel, selv, &status, err, sizeof(err))) == NULL) {
 		if (status == 404)

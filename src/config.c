@@ -50,6 +50,7 @@ static const struct ckey {
 	{ N(auth_cache_ttl, C_INT, 0, 3600) },
 	{ S(default_model) },
 	{ S(metrics_allow) },
+	{ S(default_permission) },
 	{ S(metrics_token) },
 	{ N(webhook_timeout, C_INT, 1, 300) },
 	{ N(webhook_max_attempts, C_INT, 1, 100) },
@@ -66,6 +67,7 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "/run/verdict/verdictd.sock");
 	snprintf(c->metrics_allow, sizeof(c->metrics_allow), "127.0.0.1 ::1");
+	snprintf(c->default_permission, sizeof(c->default_permission), "READ");
 	c->socket_mode = 0660;
 	c->threads = 0;
 	snprintf(c->database_url, sizeof(c->database_url), "dbname=verdict");

@@ -39,6 +39,7 @@ struct config {
 
 	/* serving */
 	char default_model[256];  /* model behind POST /predict; "" = none */
+	char default_permission[32]; /* READ, EDIT, MANAGE or NO_PERMISSIONS where a user has no row */
 	char metrics_allow[1024]; /* addresses that may GET /metrics (space or comma separated) */
 	char metrics_token[256];  /* or a bearer token for /metrics; "" = none */
 	int webhook_timeout;      /* s per delivery attempt */

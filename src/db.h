@@ -169,7 +169,7 @@
 	/* feedback: a batch locks its predictions, then reads their current truths */ \
 	X(FEEDBACK_LOCK, 0, "SELECT p.id, p.created_at::text, " \
 	    "date_trunc('hour', p.created_at, 'UTC')::text, p.model_version_id, p.output::text, " \
-	    SPEC_TASK ", " SPEC_CLASSES " FROM predictions p JOIN model_versions v " \
+	    SPEC_TASK ", " SPEC_CLASSES ", v.name FROM predictions p JOIN model_versions v " \
 	    "ON v.id = p.model_version_id WHERE p.id = ANY($1::bigint[]) ORDER BY p.id " \
 	    "FOR UPDATE OF p") \
 	X(FEEDBACK_CURRENT, 0, "SELECT prediction_id, id, true_number, true_label, " \
@@ -326,6 +326,28 @@
 	    "coalesce(u.username, ''), e.detail::text FROM events e LEFT JOIN users u " \
 	    "ON u.id = e.actor_id WHERE e.kind IN ('model.stage', 'drift.detected', " \
 	    "'retrain.result', 'quality.below') ORDER BY e.id DESC LIMIT 15") \
+	/* permissions (MLflow's auth model) */ \
+	X(PERM_MODEL, 1, "SELECT permission FROM registered_model_permissions WHERE name = $1 " \
+	    "AND user_id = $2::bigint") \
+	X(PERM_EXPERIMENT, 1, "SELECT permission FROM experiment_permissions " \
+	    "WHERE experiment_id = $1::bigint AND user_id = $2::bigint") \
+	X(PERM_RUN_EXPERIMENT, 1, "SELECT experiment_id FROM runs WHERE run_uuid = $1") \
+	X(PERM_MODEL_SET, 0, "INSERT INTO registered_model_permissions (name, user_id, " \
+	    "permission) VALUES ($1, $2::bigint, $3) ON CONFLICT (name, user_id) DO UPDATE " \
+	    "SET permission = EXCLUDED.permission") \
+	X(PERM_EXPERIMENT_SET, 0, "INSERT INTO experiment_permissions (experiment_id, user_id, " \
+	    "permission) VALUES ($1::bigint, $2::bigint, $3) ON CONFLICT (experiment_id, " \
+	    "user_id) DO UPDATE SET permission = EXCLUDED.permission") \
+	X(PERM_MODEL_DELETE, 0, "DELETE FROM registered_model_permissions WHERE name = $1 " \
+	    "AND user_id = $2::bigint RETURNING 1") \
+	X(PERM_EXPERIMENT_DELETE, 0, "DELETE FROM experiment_permissions WHERE experiment_id = " \
+	    "$1::bigint AND user_id = $2::bigint RETURNING 1") \
+	X(PERM_OF_USER, 1, "SELECT 'e', experiment_id::text, permission FROM " \
+	    "experiment_permissions WHERE user_id = $1::bigint UNION ALL SELECT 'm', name, " \
+	    "permission FROM registered_model_permissions WHERE user_id = $1::bigint " \
+	    "ORDER BY 1, 2") \
+	X(USER_DELETE, 0, "DELETE FROM users WHERE id = $1::bigint") \
+	X(EXPERIMENT_EXISTS, 1, "SELECT 1 FROM experiments WHERE experiment_id = $1::bigint") \
 	X(EVENT_INSERT_ID, 0, "INSERT INTO events (kind, actor_id, subject, detail) " \
 	    "VALUES ($1, $2::bigint, $3, coalesce($4::jsonb, '{}'::jsonb)) RETURNING id") \
 	/* tracking (MLflow): experiments */ \

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "perm.h"
 
 #define ARRAY_CAP (64u << 20)     /* a Postgres array literal of one batch */
 #define LOGLOSS_EPS 1e-15
@@ -186,7 +187,7 @@ truth_json(PGresult *res, int row, int numcol, int labelcol)
 /* A prediction locked for the batch, and its current truth. */
 struct prow {
 	long long id, vid;
-	const char *at, *hour, *task;
+	const char *at, *hour, *task, *model;
 	json_t *output, *classes;
 	int has_old;
 	long long old_fb, old_user;
@@ -348,6 +349,7 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 		p->output = json_loads(PQgetvalue(pr, (int)i, 4), 0, NULL);
 		p->task = PQgetvalue(pr, (int)i, 5);
 		p->classes = classes_of(PQgetvalue(pr, (int)i, 6));
+		p->model = PQgetvalue(pr, (int)i, 7);
 		if (p->output == NULL)
 			p->output = json_object();
 	}
@@ -376,6 +378,15 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 		if (out->status != 0)
 			continue;
 		p = bsearch(&key, rows, nrows, sizeof(*rows), prow_cmp);
+		/* A prediction of a model the caller may not read is not there for them. */
+		if (p != NULL) {
+			enum perm pm;
+
+			if (perm_model(r, p->model, &pm) == -1)
+				goto out;
+			if (pm < PERM_READ)
+				p = NULL;
+		}
 		if (p == NULL) {
 			out->status = 404;
 			snprintf(out->error, sizeof(out->error), "prediction %lld does not exist",
@@ -784,6 +795,9 @@ feedback_next(struct req *r, const char *name, int version, json_t **out)
 	int rc = -1;
 
 	*out = NULL;
+	if ((rc = perm_require_model(r, name, PERM_READ)) != 0)
+		return rc;
+	rc = -1;
 	snprintf(vbuf, sizeof(vbuf), "%d", version);
 	/* A version with unverified predictions, chosen with weight = how many,
 	 * and the id range of those: two index probes per version. */
@@ -846,7 +860,10 @@ predictions_list(struct req *r, const struct pred_filter *f, json_t **out)
 	snprintf(after, sizeof(after), "%lld", f->after);
 	if (f->model != NULL && f->model[0] != '\0') {
 		const char *mv[1] = { f->model };
+		int prc = perm_require_model(r, f->model, PERM_READ);
 
+		if (prc != 0)
+			return prc;
 		if ((res = db_exec(r->db, STMT_MODEL_EXISTS, 1, mv)) == NULL)
 			return -1;
 		n = PQntuples(res);
@@ -874,8 +891,18 @@ predictions_list(struct req *r, const struct pred_filter *f, json_t **out)
 		return -1;
 	}
 	list = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, prediction_json(res, i));
+	for (int i = 0; i < PQntuples(res); i++) {
+		enum perm pm;
+
+		/* Across models: only those the caller may read (a page may come out short). */
+		if (perm_model(r, PQgetvalue(res, i, 1), &pm) == -1) {
+			json_decref(list);
+			PQclear(res);
+			return -1;
+		}
+		if (pm >= PERM_READ)
+			json_array_append_new(list, prediction_json(res, i));
+	}
 	n = PQntuples(res);
 	*out = json_pack("{s:o, s:o}", "predictions", list, "next_after", n == f->limit ?
 	    json_integer(atoll(PQgetvalue(res, n - 1, 0))) : json_null());
@@ -895,7 +922,19 @@ prediction_get(struct req *r, long long id, json_t **out)
 	snprintf(ibuf, sizeof(ibuf), "%lld", id);
 	if ((res = db_exec(r->db, STMT_PREDICTION_GET, 1, vals)) == NULL)
 		return -1;
-	if (PQntuples(res) != 1) {
+	if (PQntuples(res) == 1) {
+		enum perm pm;
+
+		if (perm_model(r, PQgetvalue(res, 0, 1), &pm) == -1) {
+			PQclear(res);
+			return -1;
+		}
+		if (pm < PERM_READ) {
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	if (res == NULL || PQntuples(res) != 1) {
 		PQclear(res);
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "prediction %lld does not exist", id);
 		return 1;
@@ -1129,6 +1168,9 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 		    "30d, all");
 		return 1;
 	}
+	if ((rc = perm_require_model(r, name, PERM_READ)) != 0)
+		return rc;
+	rc = -1;
 	snprintf(hours, sizeof(hours), "%d", h);
 	if ((vr = db_exec(r->db, STMT_QUALITY_VERSIONS, 1, vals)) == NULL)
 		goto out;

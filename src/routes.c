@@ -2,6 +2,7 @@
 #include "feedback.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "perm.h"
 #include "webhook.h"
 #include "router.h"
 #include "search.h"
@@ -265,6 +266,23 @@ static const struct field f_trk_bulk[] = {
 #define MLF_GET (R_DB | R_MLFLOW)
 #define MLF_POST (R_DB | R_BODY_JSON | R_MLFLOW)
 
+/* MLflow's auth endpoints: permissions per experiment / registered model, and users */
+static const struct field f_perm_exp[] = {
+	{ "experiment_id", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "username", FT_STRING, 1, 0, 256, 0, 0, NULL },
+	{ "permission", FT_STRING, 0, 0, 40, 0, 0, NULL },
+};
+static const struct field f_perm_model[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "username", FT_STRING, 1, 0, 256, 0, 0, NULL },
+	{ "permission", FT_STRING, 0, 0, 40, 0, 0, NULL },
+};
+static const struct field f_mlf_user[] = {
+	{ "username", FT_STRING, 1, 0, 256, 0, 0, NULL },
+	{ "password", FT_STRING, 0, 0, PASSWORD_MAX, 0, 0, NULL },
+	{ "is_admin", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+
 /* /readyz has no R_DB: it checks the database itself and says why it is not ready. */
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
@@ -358,6 +376,20 @@ const struct route routes[] = {
 	{ "POST",   "/v2/models/{name}/versions/{version}/infer", api_v2_infer,   AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_v2_infer) },
 
 	/* MLflow tracking API; /ajax-api/2.0/... reaches the same lines (http_prepare) */
+	/* MLflow auth: permissions and users (perm.c, api-permissions.c) */
+	{ "POST",   "/api/2.0/mlflow/experiments/permissions/create", api_experiment_permission, AUTH_USER, RK_JSON, MLF_POST, F(f_perm_exp) },
+	{ "GET",    "/api/2.0/mlflow/experiments/permissions/get", api_experiment_permission, AUTH_USER, RK_JSON, MLF_GET, F(f_perm_exp) },
+	{ "PATCH",  "/api/2.0/mlflow/experiments/permissions/update", api_experiment_permission, AUTH_USER, RK_JSON, MLF_POST, F(f_perm_exp) },
+	{ "DELETE", "/api/2.0/mlflow/experiments/permissions/delete", api_experiment_permission, AUTH_USER, RK_JSON, MLF_POST, F(f_perm_exp) },
+	{ "POST",   "/api/2.0/mlflow/registered-models/permissions/create", api_model_permission, AUTH_USER, RK_JSON, MLF_POST, F(f_perm_model) },
+	{ "GET",    "/api/2.0/mlflow/registered-models/permissions/get", api_model_permission, AUTH_USER, RK_JSON, MLF_GET, F(f_perm_model) },
+	{ "PATCH",  "/api/2.0/mlflow/registered-models/permissions/update", api_model_permission, AUTH_USER, RK_JSON, MLF_POST, F(f_perm_model) },
+	{ "DELETE", "/api/2.0/mlflow/registered-models/permissions/delete", api_model_permission, AUTH_USER, RK_JSON, MLF_POST, F(f_perm_model) },
+	{ "POST",   "/api/2.0/mlflow/users/create",  api_mlflow_user,             AUTH_USER,   RK_JSON, MLF_POST,          F(f_mlf_user) },
+	{ "GET",    "/api/2.0/mlflow/users/get",     api_mlflow_user,             AUTH_USER,   RK_JSON, MLF_GET,           F(f_mlf_user) },
+	{ "PATCH",  "/api/2.0/mlflow/users/update-password", api_mlflow_user,     AUTH_USER,   RK_JSON, MLF_POST,          F(f_mlf_user) },
+	{ "PATCH",  "/api/2.0/mlflow/users/update-admin", api_mlflow_user,        AUTH_USER,   RK_JSON, MLF_POST,          F(f_mlf_user) },
+	{ "DELETE", "/api/2.0/mlflow/users/delete",  api_mlflow_user,             AUTH_USER,   RK_JSON, MLF_POST,          F(f_mlf_user) },
 	{ "POST",   "/api/2.0/mlflow/experiments/create",      api_mlflow_experiment_create,      AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_create) },
 	{ "GET",    "/api/2.0/mlflow/experiments/search",      api_mlflow_experiment_search,      AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_exp_search) },
 	{ "POST",   "/api/2.0/mlflow/experiments/search",      api_mlflow_experiment_search,      AUTH_USER, RK_JSON, MLF_POST, F(f_trk_exp_search) },

@@ -23,6 +23,7 @@
 #include "template.h"
 #include "auth.h"
 #include "metrics.h"
+#include "perm.h"
 #include "webhook.h"
 #include "router.h"
 #include "model.h"
@@ -332,6 +333,15 @@ main(int argc, char *argv[])
 		nthreads = 16 * (int)(cores > 0 ? cores : 1);
 		if (nthreads > 256)
 			nthreads = 256;
+	}
+	{
+		enum perm p;
+
+		if (perm_parse(app.cfg.default_permission, &p) == -1) {
+			fprintf(stderr, "verdictd: default_permission must be READ, EDIT, MANAGE or "
+			    "NO_PERMISSIONS, not '%s'\n", app.cfg.default_permission);
+			goto out;
+		}
 	}
 	if (auth_init(&app.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "verdictd: %s\n", err);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "perm.h"
 #include "search.h"
 
 #define ARRAY_TEXT_MAX (8u << 20)   /* one Postgres array literal */
@@ -437,6 +438,9 @@ tracking_experiment_create(struct req *r, const char *name, const char *artifact
 			goto fail;
 		PQclear(res);
 	}
+	/* The creator manages it; granted in the experiment's own transaction. */
+	if (perm_grant_creator_experiment(r, id) == -1)
+		goto fail;
 	if (db_command(r->db, "COMMIT") == -1)
 		return -1;
 	*out = json_pack("{s:s}", "experiment_id", id);
@@ -455,6 +459,8 @@ tracking_experiment_get(struct req *r, const char *id, json_t **out)
 
 	*out = NULL;
 	if ((rc = check_exp_id(r, id)) != 0)
+		return rc;
+	if ((rc = perm_require_experiment(r, id, PERM_READ)) != 0)
 		return rc;
 	if ((res = db_exec(r->db, STMT_EXP_GET, 1, vals)) == NULL)
 		return -1;
@@ -482,6 +488,14 @@ tracking_experiment_get_by_name(struct req *r, const char *name, json_t **out)
 		resp_error_code(r, ERR_MISSING, "Could not find experiment with name '%.500s'",
 		    name);
 		return 1;
+	}
+	{
+		int rc = perm_require_experiment(r, PQgetvalue(res, 0, 0), PERM_READ);
+
+		if (rc != 0) {
+			PQclear(res);
+			return rc;
+		}
 	}
 	*out = exp_one(r, res);
 	PQclear(res);
@@ -581,8 +595,15 @@ tracking_experiment_search(struct req *r, enum trk_view view, long long max_resu
 	list = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *e = json_object_get(byid, ids[i]);
+		enum perm p;
 
-		if (e != NULL)
+		/* Only what the caller may read (a page may come out short). */
+		if (perm_experiment(r, ids[i], &p) == -1) {
+			json_decref(list);
+			json_decref(byid);
+			return -1;
+		}
+		if (e != NULL && p >= PERM_READ)
 			json_array_append(list, e);
 	}
 	json_decref(byid);
@@ -646,6 +667,8 @@ tracking_experiment_rename(struct req *r, const char *id, const char *new_name)
 		    "of %d characters", TRK_EXP_NAME_MAX);
 		return 1;
 	}
+	if ((rc = perm_require_experiment(r, id, PERM_EDIT)) != 0)
+		return rc;
 	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
 		return rc;
 	if (strcmp(stage, "active") != 0) {
@@ -686,6 +709,8 @@ tracking_experiment_delete(struct req *r, const char *id, int restore)
 		resp_error_code(r, ERR_INVALID, "Cannot delete the default experiment '0'.");
 		return 1;
 	}
+	if ((rc = perm_require_experiment(r, id, PERM_MANAGE)) != 0)
+		return rc;
 	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
 		return rc;
 	if (!strcmp(stage, restore ? "active" : "deleted")) {
@@ -720,6 +745,8 @@ tracking_experiment_set_tag(struct req *r, const char *id, const char *key,
 
 	if (exp_tag_check(r, key, value))
 		return 1;
+	if ((rc = perm_require_experiment(r, id, PERM_EDIT)) != 0)
+		return rc;
 	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
 		return rc;
 	if (strcmp(stage, "active") != 0) {
@@ -744,6 +771,8 @@ tracking_experiment_delete_tag(struct req *r, const char *id, const char *key)
 	PGresult *res;
 	int rc;
 
+	if ((rc = perm_require_experiment(r, id, PERM_EDIT)) != 0)
+		return rc;
 	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
 		return rc;
 	if (strcmp(stage, "active") != 0) {
@@ -942,6 +971,8 @@ tracking_run_create(struct req *r, const char *experiment_id, const char *run_na
 		experiment_id = "0";
 	if ((rc = check_exp_id(r, experiment_id)) != 0)
 		return rc;
+	if ((rc = perm_require_experiment(r, experiment_id, PERM_EDIT)) != 0)
+		return rc;
 	if (tags != NULL && !json_is_array(tags)) {
 		resp_error_code(r, ERR_INVALID, "Invalid value for parameter 'tags': expected "
 		    "a list of {key, value} objects");
@@ -1040,6 +1071,8 @@ tracking_run_get(struct req *r, const char *run_id, json_t **out)
 	*out = NULL;
 	if ((rc = check_run_id(r, run_id)) != 0)
 		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
+		return rc;
 	if (runs_load(r, &run_id, 1, &runs) == -1)
 		return -1;
 	if (json_array_size(runs) != 1) {
@@ -1066,6 +1099,8 @@ tracking_run_update(struct req *r, const char *run_id, const char *status,
 
 	*run_info = NULL;
 	if ((rc = check_run_id(r, run_id)) != 0)
+		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_EDIT)) != 0)
 		return rc;
 	for (size_t i = 0; !ok && i < ARRAY_LEN(statuses); i++)
 		ok = !strcmp(status, statuses[i]);
@@ -1125,6 +1160,8 @@ tracking_run_delete(struct req *r, const char *run_id, int restore)
 
 	if ((rc = check_run_id(r, run_id)) != 0)
 		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_EDIT)) != 0)
+		return rc;
 	snprintf(now, sizeof(now), "%lld", now_ms());
 	if ((res = db_exec(r->db, STMT_RUN_STATE, 1, sv)) == NULL)
 		return -1;
@@ -1161,6 +1198,9 @@ tracking_run_search(struct req *r, const char *const *experiment_ids, size_t nex
 			if ((rc = check_exp_id(r, experiment_ids[i])) != 0)
 				return rc;
 		}
+		/* Searching an experiment needs READ on it, as reading it does. */
+		if ((rc = perm_require_experiment(r, experiment_ids[i], PERM_READ)) != 0)
+			return rc;
 	}
 	if (search_compile(r->a, SEARCH_RUNS, filter, order_by, norder, page_token, &q,
 	    err, sizeof(err)) == -1) {
@@ -1234,6 +1274,9 @@ tracking_log_batch(struct req *r, const char *run_id, json_t *metrics, json_t *p
 	    batch_limit(r, "tags", TRK_BATCH_PARAMS_TAGS, nt) ||
 	    batch_limit(r, "metrics, params, and tags", TRK_BATCH_ITEMS, nm + np + nt))
 		goto out;
+	if ((rc = perm_require_run(r, run_id, PERM_EDIT)) != 0)
+		goto out;
+	rc = 1;
 	/* Validate everything before the first write. */
 	for (size_t i = 0; i < nm; i++) {
 		json_t *m = json_array_get(metrics, i), *jk = json_object_get(m, "key");
@@ -1405,6 +1448,8 @@ tracking_delete_tag(struct req *r, const char *run_id, const char *key)
 
 	if ((rc = check_run_id(r, run_id)) != 0)
 		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_EDIT)) != 0)
+		return rc;
 	if ((rc = run_active(r, run_id, NULL)) != 0)
 		return rc;
 	if ((res = db_exec(r->db, STMT_TAG_DELETE, 2, vals)) == NULL)
@@ -1455,6 +1500,8 @@ tracking_log_inputs(struct req *r, const char *run_id, json_t *datasets)
 	int rc;
 
 	if ((rc = check_run_id(r, run_id)) != 0 || (rc = list_arg(r, datasets, "datasets")) != 0)
+		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_EDIT)) != 0)
 		return rc;
 	if (n > 1000) {
 		resp_error_code(r, ERR_INVALID, "A batch logging request can contain at most "
@@ -1559,6 +1606,8 @@ tracking_metric_history(struct req *r, const char *run_id, const char *key,
 
 	*out = NULL;
 	if ((rc = check_run_id(r, run_id)) != 0)
+		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
 		return rc;
 	if (max_results < 1 || max_results > TRK_HISTORY_MAX) {
 		resp_error_code(r, ERR_INVALID, "Invalid value for request parameter "
@@ -1668,7 +1717,8 @@ tracking_metric_bulk(struct req *r, const char *const *run_ids, size_t nruns,
 		return 1;
 	}
 	for (size_t i = 0; i < nruns; i++)
-		if ((rc = check_run_id(r, run_ids[i])) != 0)
+		if ((rc = check_run_id(r, run_ids[i])) != 0 ||
+		    (rc = perm_require_run(r, run_ids[i], PERM_READ)) != 0)
 			return rc;
 	snprintf(lo, sizeof(lo), "%lld", start_step ? *start_step : (long long)-9223372036854775807LL - 1);
 	snprintf(hi, sizeof(hi), "%lld", end_step ? *end_step : 9223372036854775807LL);
