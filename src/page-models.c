@@ -110,8 +110,8 @@ human_size(long long n, char *dst, size_t len)
 /* ---- models ---- */
 
 /* Every model with its serving and latest version and 24 h prediction count; NULL on DB error. */
-static json_t *
-model_rows(struct req *r)
+json_t *
+page_model_list(struct req *r)
 {
 	PGresult *res = db_exec(r->db, STMT_MODEL_LIST_PAGE, 0, NULL);
 	json_t *arr;
@@ -132,7 +132,7 @@ model_rows(struct req *r)
 int
 page_models(struct req *r)
 {
-	json_t *models = model_rows(r);
+	json_t *models = page_model_list(r);
 
 	if (models == NULL)
 		return -1;
@@ -157,7 +157,7 @@ page_models_create(struct req *r)
 int
 page_predict_pick(struct req *r)
 {
-	json_t *models = model_rows(r);
+	json_t *models = page_model_list(r);
 
 	if (models == NULL)
 		return -1;
@@ -171,8 +171,8 @@ page_model(struct req *r)
 	const char *name = req_path_param(r, "name");
 	const char *vals[1] = { name };
 	PGresult *res;
-	json_t *ctx, *versions, *aliases;
-	int serving = 0, fallback = 0, latest = 0;
+	json_t *ctx, *versions, *aliases, *quality;
+	int serving = 0, fallback = 0, latest = 0, rc;
 
 	if ((res = db_exec(r->db, STMT_MODEL_GET, 1, vals)) == NULL)
 		return -1;
@@ -222,6 +222,11 @@ page_model(struct req *r)
 	json_object_set_new(ctx, "serving", json_integer(serving));
 	json_object_set_new(ctx, "latest", json_integer(latest));
 	json_object_set_new(ctx, "alias_version", json_integer(serving ? serving : latest));
+	if ((rc = page_quality(r, name, r->in[0].present ? r->in[0].s : "7d", &quality)) != 0) {
+		json_decref(ctx);
+		return rc == 1 ? 0 : -1;
+	}
+	json_object_set_new(ctx, "quality", quality);
 	return resp_html(r, 200, "model", ctx);
 }
 
