@@ -595,13 +595,22 @@ page_feedback_upload(struct req *r)
 	    "Upload feedback", "max_rows", FEEDBACK_MAX_BATCH));
 }
 
+/* Spreadsheets save CSV with a UTF-8 byte order mark; it is not part of the header. */
+static size_t
+bom_len(const char *s, size_t len)
+{
+	return len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 int
 page_feedback_upload_post(struct req *r)
 {
 	struct fb_item *items = NULL;
 	struct fb_result *res = NULL;
 	long *where = NULL;
-	long n = feedback_rows_csv(r, r->in[0].s, r->in[0].len, &items, &res, &where);
+	size_t skip = bom_len(r->in[0].s, r->in[0].len);
+	long n = feedback_rows_csv(r, r->in[0].s + skip, r->in[0].len - skip, &items, &res,
+	    &where);
 	int atomic = r->in[1].present && r->in[1].b, rc, replaced = 0;
 	size_t ok = 0;
 	json_t *rejected, *ctx;
