@@ -37,8 +37,8 @@ struct svg_point {
  * A line through points (ascending x) over [ymin, ymax] (widened to the
  * data): {"width", "height", "points" (polyline), "dots": [{"cx", "cy",
  * "label"}], "y_ticks": [{"y", "text_y", "label"}], "x_ticks": [{"x",
- * "label"}], "left", "right", "top", "bottom"}. x_first / x_last label the
- * ends of the x axis.
+ * "label", "anchor"}], "left", "right", "top", "bottom", "x_label_y"}.
+ * x_first / x_last label the ends of the x axis.
  */
 json_t *svg_line(const struct svg_point *p, size_t n, double ymin, double ymax,
     const char *x_first, const char *x_last);
