@@ -7,8 +7,8 @@
 #include "handlers.h"
 
 /* A prediction id from the URL: 1..18 digits; 0 when malformed. */
-static long long
-path_id(struct req *r)
+long long
+feedback_path_id(struct req *r)
 {
 	const char *s = req_path_param(r, "id");
 	size_t n = strlen(s);
@@ -62,7 +62,7 @@ submit_one(struct req *r, long long id, json_t *truth, const char *source,
 int
 api_prediction_feedback(struct req *r)
 {
-	long long id = path_id(r);
+	long long id = feedback_path_id(r);
 	json_t *out;
 	int rc;
 
@@ -171,7 +171,7 @@ api_predictions_list(struct req *r)
 int
 api_prediction_get(struct req *r)
 {
-	long long id = path_id(r);
+	long long id = feedback_path_id(r);
 	json_t *out;
 	int rc;
 

@@ -551,7 +551,7 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 out:
 	if (began)
 		db_rollback(r->db);
-	for (size_t i = 0; i < nrows; i++) {
+	for (size_t i = 0; rows != NULL && i < nrows; i++) {
 		json_decref(rows[i].output);
 		json_decref(rows[i].classes);
 	}

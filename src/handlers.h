@@ -95,6 +95,8 @@ int page_alias_delete(struct req *r);
 int page_predict_pick(struct req *r);
 int page_model_predict(struct req *r);
 int page_model_predict_post(struct req *r);
+/* Shared with page-feedback.c: the model list of /models (new reference; NULL on a DB error). */
+json_t *page_model_list(struct req *r);
 
 /* api-feedback.c */
 int api_prediction_feedback(struct req *r);
@@ -106,6 +108,23 @@ int api_prediction_get(struct req *r);
 int api_model_quality(struct req *r);
 int api_verify_random_get(struct req *r);
 int api_verify_random_post(struct req *r);
+/* Shared with page-feedback.c: the {id} of /.../predictions/{id}; 0 when malformed. */
+long long feedback_path_id(struct req *r);
+
+/* page-feedback.c */
+int page_verify(struct req *r);
+int page_verify_post(struct req *r);
+int page_predictions(struct req *r);
+int page_prediction(struct req *r);
+int page_prediction_feedback_post(struct req *r);
+int page_feedback_upload(struct req *r);
+int page_feedback_upload_post(struct req *r);
+/*
+ * Shared with page-models.c: the "Live quality" block of a model page over
+ * window, from quality_get. 0 with *out (new reference); 1 when answered
+ * (an error page); -1.
+ */
+int page_quality(struct req *r, const char *name, const char *window, json_t **out);
 
 /* page-admin.c */
 int page_admin_users(struct req *r);

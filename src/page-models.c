@@ -11,18 +11,10 @@
 #include "model.h"
 #include "registry.h"
 #include "spec.h"
+#include "svg.h"
 
 #define FEATURES_SHOWN 1000     /* rows of the features table; wider specs are cut */
 #define LABEL_MAX 40            /* bytes of "field = value" in the explanation chart */
-
-/* Explanation chart geometry (SVG user units). */
-#define SVG_W 760
-#define SVG_LABEL_X 240         /* labels end here (text-anchor: end) */
-#define SVG_CX 480              /* the zero axis */
-#define SVG_HALF 220            /* the largest |contribution| spans this */
-#define SVG_ROW 26
-#define SVG_BAR 18
-#define SVG_PAD 10
 
 static const char *const stage_names[] = { "None", "Staging", "Production", "Archived" };
 
@@ -118,8 +110,8 @@ human_size(long long n, char *dst, size_t len)
 /* ---- models ---- */
 
 /* Every model with its serving and latest version and 24 h prediction count; NULL on DB error. */
-static json_t *
-model_rows(struct req *r)
+json_t *
+page_model_list(struct req *r)
 {
 	PGresult *res = db_exec(r->db, STMT_MODEL_LIST_PAGE, 0, NULL);
 	json_t *arr;
@@ -140,7 +132,7 @@ model_rows(struct req *r)
 int
 page_models(struct req *r)
 {
-	json_t *models = model_rows(r);
+	json_t *models = page_model_list(r);
 
 	if (models == NULL)
 		return -1;
@@ -165,7 +157,7 @@ page_models_create(struct req *r)
 int
 page_predict_pick(struct req *r)
 {
-	json_t *models = model_rows(r);
+	json_t *models = page_model_list(r);
 
 	if (models == NULL)
 		return -1;
@@ -179,8 +171,8 @@ page_model(struct req *r)
 	const char *name = req_path_param(r, "name");
 	const char *vals[1] = { name };
 	PGresult *res;
-	json_t *ctx, *versions, *aliases;
-	int serving = 0, fallback = 0, latest = 0;
+	json_t *ctx, *versions, *aliases, *quality;
+	int serving = 0, fallback = 0, latest = 0, rc;
 
 	if ((res = db_exec(r->db, STMT_MODEL_GET, 1, vals)) == NULL)
 		return -1;
@@ -230,6 +222,11 @@ page_model(struct req *r)
 	json_object_set_new(ctx, "serving", json_integer(serving));
 	json_object_set_new(ctx, "latest", json_integer(latest));
 	json_object_set_new(ctx, "alias_version", json_integer(serving ? serving : latest));
+	if ((rc = page_quality(r, name, r->in[0].present ? r->in[0].s : "7d", &quality)) != 0) {
+		json_decref(ctx);
+		return rc == 1 ? 0 : -1;
+	}
+	json_object_set_new(ctx, "quality", quality);
 	return resp_html(r, 200, "model", ctx);
 }
 
@@ -815,70 +812,30 @@ bar_label(struct req *r, const struct spec *s, size_t i, json_t *row)
 	return arena_printf(r->a, "%.*s…", (int)n, out);
 }
 
-struct contrib {
-	size_t input;
-	double c;
-};
-
-static int
-by_magnitude(const void *a, const void *b)
-{
-	double x = fabs(((const struct contrib *)a)->c), y = fabs(((const struct contrib *)b)->c);
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /*
  * The explanation chart: one bar per raw field, largest |contribution|
- * first, positive to the right of the axis, negative to the left, all
- * geometry computed here (the template only places attribute values).
+ * first (svg.c computes the geometry; the template only places it).
  */
 static json_t *
 explain_ctx(struct req *r, const struct spec *s, json_t *pred, json_t *row)
 {
-	json_t *contribs = json_object_get(pred, "contributions"), *bars;
+	json_t *contribs = json_object_get(pred, "contributions"), *ex;
 	size_t n = spec_ninputs(s);
-	struct contrib *c = arena_alloc(r->a, n * sizeof(*c) + 1);
-	double max = 0;
+	struct svg_bar *b = arena_alloc(r->a, n * sizeof(*b) + 1);
 	char bias[64];
-	int h = 2 * SVG_PAD + (int)n * SVG_ROW;
 
-	if (c == NULL || contribs == NULL)
+	if (b == NULL || contribs == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		c[i].input = i;
-		c[i].c = json_number_value(json_object_get(contribs, spec_input_name(s, i)));
-		if (fabs(c[i].c) > max)
-			max = fabs(c[i].c);
-	}
-	qsort(c, n, sizeof(*c), by_magnitude);
-	bars = json_array();
-	for (size_t k = 0; k < n; k++) {
-		double w = max > 0 ? fabs(c[k].c) / max * SVG_HALF : 0;
-		int y = SVG_PAD + (int)k * SVG_ROW + (SVG_ROW - SVG_BAR) / 2, pos = c[k].c >= 0;
-		char num[32];
-		const char *label = bar_label(r, s, c[k].input, row);
-
-		if (label == NULL) {
-			json_decref(bars);
+		b[i].value = json_number_value(json_object_get(contribs, spec_input_name(s, i)));
+		if ((b[i].label = bar_label(r, s, i, row)) == NULL)
 			return NULL;
-		}
-		if (w > 0 && w < 1)
-			w = 1;
-		snprintf(num, sizeof(num), "%+.4g", c[k].c);
-		json_array_append_new(bars, json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, "
-		    "s:s, s:s}", "label", label, "contribution", num, "positive", pos,
-		    "x", arena_printf(r->a, "%.1f", pos ? (double)SVG_CX : SVG_CX - w),
-		    "y", arena_printf(r->a, "%d", y), "w", arena_printf(r->a, "%.1f", w),
-		    "text_y", arena_printf(r->a, "%d", y + SVG_BAR - 5),
-		    /* The number sits on the other side of the axis: it never leaves the chart. */
-		    "num_x", arena_printf(r->a, "%d", pos ? SVG_CX - 6 : SVG_CX + 6),
-		    "num_anchor", pos ? "end" : "start"));
 	}
+	if ((ex = svg_diverging_bars(b, n)) == NULL)
+		return NULL;
 	fmt_value(json_number_value(json_object_get(pred, "bias")), bias, sizeof(bias));
-	return json_pack("{s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "bars", bars, "bias",
-	    bias, "width", SVG_W, "height", h, "label_x", SVG_LABEL_X, "cx", SVG_CX,
-	    "axis_top", 2, "axis_bottom", h - 2);
+	json_object_set_new(ex, "bias", json_string(bias));
+	return ex;
 }
 
 /* The result block: value or label, probability bars, explanation, prediction id. */

@@ -283,6 +283,42 @@ static const struct field f_mlf_user[] = {
 	{ "is_admin", FT_BOOL, 0, 0, 0, 0, 0, NULL },
 };
 
+/*
+ * feedback: HTML. Browsers send empty inputs and selects as "", so the
+ * page filters are strings that may be empty ("any"); page-feedback.c
+ * reads a non-empty version strictly (a 400 naming it).
+ */
+static const char *const verified_choices[] = { "", "any", "yes", "no", NULL };
+static const struct field f_model_page[] = {
+	{ "window", FT_ENUM, 0, 0, 0, 0, 0, quality_windows },
+};
+static const struct field f_verify_page[] = {
+	{ "model", FT_STRING, 0, 0, 255, 0, 0, NULL },
+	{ "version", FT_STRING, 0, 0, 9, 0, 0, NULL },
+	{ "skip", FT_INT, 0, 1, 9000000000000000000LL, 0, 0, NULL },
+};
+static const struct field f_verify_form[] = {
+	{ "prediction_id", FT_INT, 1, 1, 9000000000000000000LL, 0, 0, NULL },
+	{ "true_value", FT_STRING, 1, 1, 1000, 0, 0, NULL },
+	{ "model", FT_STRING, 1, 1, 255, 0, 0, NULL },
+	{ "version", FT_STRING, 0, 0, 9, 0, 0, NULL },
+};
+static const struct field f_truth_form[] = {
+	{ "true_value", FT_STRING, 1, 1, 1000, 0, 0, NULL },
+};
+static const struct field f_predictions_page[] = {
+	{ "model", FT_STRING, 0, 0, 255, 0, 0, NULL },
+	{ "version", FT_STRING, 0, 0, 9, 0, 0, NULL },
+	{ "verified", FT_ENUM, 0, 0, 0, 0, 0, verified_choices },
+	{ "from", FT_STRING, 0, 0, 64, 0, 0, NULL },
+	{ "to", FT_STRING, 0, 0, 64, 0, 0, NULL },
+	{ "after", FT_INT, 0, 1, 9000000000000000000LL, 0, 0, NULL },
+};
+static const struct field f_feedback_upload[] = {
+	{ "csv", FT_FILE, 1, 0, 16 << 20, 0, 0, NULL },
+	{ "atomic", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+
 /* /readyz has no R_DB: it checks the database itself and says why it is not ready. */
 const struct route routes[] = {
 	/* method   pattern                          handler                      auth         kind     flags              fields */
@@ -310,7 +346,7 @@ const struct route routes[] = {
 	/* model registry: HTML */
 	{ "GET",    "/models",                       page_models,                 AUTH_USER,   RK_HTML, R_DB,              NOF },
 	{ "POST",   "/models",                       page_models_create,          AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_model_new) },
-	{ "GET",    "/models/{name}",                page_model,                  AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "GET",    "/models/{name}",                page_model,                  AUTH_USER,   RK_HTML, R_DB,              F(f_model_page) },
 	{ "POST",   "/models/{name}/versions",       page_version_upload,         AUTH_USER,   RK_HTML, R_DB | R_BODY_MULTI, F(f_version_new) },
 	{ "GET",    "/models/{name}/versions/{version}", page_model_version,      AUTH_USER,   RK_HTML, R_DB,              NOF },
 	{ "GET",    "/models/{name}/versions/{version}/booster", page_model_booster, AUTH_USER, RK_HTML, R_DB,             NOF },
@@ -321,6 +357,15 @@ const struct route routes[] = {
 	{ "GET",    "/models/{name}/predict",        page_model_predict,          AUTH_USER,   RK_HTML, R_DB,              F(f_predict_page) },
 	/* no declared fields: the version's spec validates every raw field */
 	{ "POST",   "/models/{name}/predict",        page_model_predict_post,     AUTH_USER,   RK_HTML, R_DB | FORM | R_LAX_FIELDS, NOF },
+
+	/* feedback: HTML */
+	{ "GET",    "/verify",                       page_verify,                 AUTH_USER,   RK_HTML, R_DB,              F(f_verify_page) },
+	{ "POST",   "/verify",                       page_verify_post,            AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_verify_form) },
+	{ "GET",    "/predictions",                  page_predictions,            AUTH_USER,   RK_HTML, R_DB,              F(f_predictions_page) },
+	{ "GET",    "/predictions/{id}",             page_prediction,             AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/predictions/{id}/feedback",    page_prediction_feedback_post, AUTH_USER, RK_HTML, R_DB | FORM,       F(f_truth_form) },
+	{ "GET",    "/feedback/upload",              page_feedback_upload,        AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/feedback/upload",              page_feedback_upload_post,   AUTH_USER,   RK_HTML, R_DB | R_BODY_MULTI, F(f_feedback_upload) },
 
 	/* accounts: JSON */
 	{ "POST",   "/api/signup",                   api_signup,                  AUTH_PUBLIC, RK_JSON, R_DB | JSON_OR_FORM, F(f_credentials) },

@@ -465,7 +465,7 @@ START_TEST(predict_form_equals_api)
 	ck_assert(strstr(r.body, ">city = b</text>") != NULL);
 	ck_assert(strstr(r.body, ">when = 2024-10-02 09:00</text>") != NULL);
 	ck_assert(strstr(r.body, ">x1 = 2.75</text>") != NULL);
-	ck_assert(strstr(r.body, "report the true outcome later on the verify page") != NULL);
+	ck_assert(strstr(r.body, "\">Report the true outcome</a> when you know it.") != NULL);
 	/* The values stay in the form for another try. */
 	ck_assert(strstr(r.body, "<option value=\"b\" selected>b</option>") != NULL);
 	ck_assert(strstr(r.body, "value=\"2024-10-02T09:00\"") != NULL);
