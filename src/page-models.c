@@ -9,6 +9,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "model.h"
+#include "perm.h"
 #include "registry.h"
 #include "spec.h"
 #include "svg.h"
@@ -119,12 +120,22 @@ page_model_list(struct req *r)
 	if (res == NULL)
 		return NULL;
 	arr = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-		    "name", PQgetvalue(res, i, 0), "description", PQgetvalue(res, i, 1),
-		    "latest", PQgetvalue(res, i, 2), "serving", PQgetvalue(res, i, 3),
-		    "serving_stage", PQgetvalue(res, i, 4), "predictions_24h",
-		    PQgetvalue(res, i, 5)));
+	for (int i = 0; i < PQntuples(res); i++) {
+		enum perm p;
+
+		/* Only the models the caller may read. */
+		if (perm_model(r, PQgetvalue(res, i, 0), &p) == -1) {
+			PQclear(res);
+			json_decref(arr);
+			return NULL;
+		}
+		if (p >= PERM_READ)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+			    "name", PQgetvalue(res, i, 0), "description", PQgetvalue(res, i, 1),
+			    "latest", PQgetvalue(res, i, 2), "serving", PQgetvalue(res, i, 3),
+			    "serving_stage", PQgetvalue(res, i, 4), "predictions_24h",
+			    PQgetvalue(res, i, 5)));
+	}
 	PQclear(res);
 	return arr;
 }
@@ -173,6 +184,10 @@ page_model(struct req *r)
 	PGresult *res;
 	json_t *ctx, *versions, *aliases, *quality;
 	int serving = 0, fallback = 0, latest = 0, rc;
+	int prc;
+
+	if ((prc = perm_require_model(r, name, PERM_READ)) != 0)
+		return prc == 1 ? 0 : -1;
 
 	if ((res = db_exec(r->db, STMT_MODEL_GET, 1, vals)) == NULL)
 		return -1;
@@ -241,6 +256,10 @@ page_model_version(struct req *r)
 	struct spec *s = NULL;
 	char *pretty = NULL;
 	int v = version_num(ver);
+	int prc;
+
+	if ((prc = perm_require_model(r, name, PERM_READ)) != 0)
+		return prc == 1 ? 0 : -1;
 
 	if (v == 0) {
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no version "
@@ -303,6 +322,10 @@ page_model_booster(struct req *r)
 	size_t len;
 	PGresult *res;
 	int v = version_num(ver), rc = -1;
+	int prc;
+
+	if ((prc = perm_require_model(r, name, PERM_READ)) != 0)
+		return prc == 1 ? 0 : -1;
 
 	if (v == 0) {
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no version "
@@ -906,10 +929,13 @@ int
 page_model_predict(struct req *r)
 {
 	const char *name = req_path_param(r, "name");
-	int rc = 0, pinned = r->in[0].present;
-	struct model *m = acquire(r, name, pinned ? r->in[0].i : 0, &rc);
+	int rc = 0, pinned = r->in[0].present, prc;
+	struct model *m;
 	json_t *ctx;
 
+	if ((prc = perm_require_model(r, name, PERM_READ)) != 0)
+		return prc == 1 ? 0 : -1;
+	m = acquire(r, name, pinned ? r->in[0].i : 0, &rc);
 	if (m == NULL)
 		return rc;
 	ctx = predict_ctx(r, name, m, pinned, NULL);

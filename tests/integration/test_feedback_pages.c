@@ -842,8 +842,8 @@ START_TEST(csv_upload_rows)
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(r.body, "nothing was written") != NULL);
 	ck_assert(strstr(r.body, "<strong class=\"accepted\">0</strong> of 2 rows accepted") != NULL);
-	ck_assert(strstr(r.body, "prediction_id &#39;not-a-number&#39; is not a positive "
-	    "integer (line 3)") != NULL);
+	ck_assert(strstr(r.body, "line 3: prediction_id &#39;not-a-number&#39; is not a "
+	    "positive integer") != NULL);
 	http_resp_free(&r);
 	js = api_prediction(ids[3]);
 	ck_assert(json_is_false(json_object_get(js, "verified")));
