@@ -226,7 +226,8 @@
 	    "ORDER BY f.id") \
 	/* live quality: hourly buckets summed over a window of $2 hours (0: all) */ \
 	X(QUALITY_VERSIONS, 1, "SELECT id, version, stage, " SPEC_TASK ", " SPEC_CLASSES \
-	    " FROM model_versions v WHERE name = $1 ORDER BY version DESC") \
+	    ", coalesce(run_id, '') FROM model_versions v WHERE name = $1 " \
+	    "ORDER BY version DESC") \
 	X(QUALITY_DAILY, 1, "SELECT q.model_version_id, to_char(date_trunc('day', q.hour, " \
 	    "'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(q.predictions), sum(q.verified), " \
 	    "sum(q.sum_err), sum(q.sum_abs_err), sum(q.sum_sq_err), sum(q.sum_y), " \

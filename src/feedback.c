@@ -1156,7 +1156,7 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 {
 	char hours[16];
 	const char *vals[2] = { name, hours };
-	PGresult *vr = NULL, *daily = NULL, *conf = NULL, *pts = NULL;
+	PGresult *vr = NULL, *runs = NULL, *daily = NULL, *conf = NULL, *pts = NULL;
 	struct vq *vs = NULL;
 	json_t *list = NULL;
 	size_t nv = 0;
@@ -1197,6 +1197,21 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 	nv = (size_t)PQntuples(vr);
 	if ((vs = arena_alloc(r->a, (nv + 1) * sizeof(*vs))) == NULL)
 		goto out;
+	/* What the linked runs recorded at training (their latest metrics), in one query. */
+	{
+		struct buf ids;
+		const char *rv[1];
+
+		buf_init(&ids, 1 << 16);
+		for (size_t i = 0; i < nv; i++)
+			if (PQgetvalue(vr, (int)i, 5)[0] != '\0' &&
+			    arr_text(&ids, PQgetvalue(vr, (int)i, 5)) == -1)
+				break;
+		rv[0] = arr_done(r, &ids);
+		buf_free(&ids);
+		if (rv[0] == NULL || (runs = db_exec(r->db, STMT_RUNS_METRICS, 1, rv)) == NULL)
+			goto out;
+	}
 	list = json_array();
 	for (size_t i = 0; i < nv; i++) {
 		struct vq *v = &vs[i];
@@ -1225,6 +1240,17 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 			goto out;
 		}
 		json_array_append_new(list, v->o);
+		{
+			const char *run = PQgetvalue(vr, (int)i, 5);
+			json_t *t = json_object();
+
+			for (int j = 0; run[0] != '\0' && j < PQntuples(runs); j++)
+				if (!strcmp(PQgetvalue(runs, j, 0), run))
+					json_object_set_new(t, PQgetvalue(runs, j, 1),
+					    json_number_or_null(col(runs, j, 2)));
+			json_object_set_new(v->o, "run_id", run[0] ? json_string(run) : json_null());
+			json_object_set_new(v->o, "training", t);
+		}
 		for (int j = 0; j < PQntuples(daily); j++) {
 			double dn, dv;
 			json_t *d;
@@ -1271,6 +1297,7 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 out:
 	json_decref(list);
 	PQclear(vr);
+	PQclear(runs);
 	PQclear(daily);
 	PQclear(conf);
 	PQclear(pts);

@@ -112,6 +112,8 @@ int prediction_get(struct req *r, long long id, json_t **out);
  *                "roc_auc" (binary)},
  *   "confusion": {"labels": [...], "matrix": [[actual x predicted]]} (classification),
  *   "points": [[predicted, actual], ...] (regression, newest QUALITY_POINTS),
+ *   "run_id" (the linked run, or null), "training": {metric: latest value}
+ *   (what that run recorded, e.g. the validation metric; {} without a run),
  *   "daily": [{"day", "predictions", "verified", "mae"|"accuracy"}]}]}
  * Metrics are null when nothing is verified. 0; 1 answered (400 window,
  * 404 model); -1.

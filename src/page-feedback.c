@@ -763,6 +763,20 @@ quality_version_ctx(struct req *r, json_t *v)
 	    "MAE" : "accuracy");
 	if (o == NULL)
 		return NULL;
+	/* At training: what the linked run recorded, next to the live figures. */
+	{
+		json_t *t = json_object_get(v, "training"), *tl = json_array(), *tv;
+		const char *k;
+
+		json_object_foreach(t, k, tv) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%.4g", json_number_value(tv));
+			json_array_append_new(tl, json_pack("{s:s, s:s}", "key", k, "value", num));
+		}
+		json_object_set_new(o, "training", tl);
+		json_object_set(o, "run_id", json_object_get(v, "run_id"));
+	}
 	if ((chart = daily_chart(r, json_object_get(v, "daily"), reg ? "mae" : "accuracy"))
 	    == NULL) {
 		json_decref(o);

@@ -85,6 +85,13 @@ void
 fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
     const char *spec)
 {
+	fx_model_run(hdr, name, booster, blen, spec, NULL);
+}
+
+void
+fx_model_run(const char *hdr, const char *name, const char *booster, size_t blen,
+    const char *spec, const char *run_id)
+{
 	static const char b[] = "fixtureBoundary93c";
 	const char *hdrs[2] = { hdr, NULL };
 	size_t cap = blen + strlen(spec) + 1024, n = 0;
@@ -102,7 +109,11 @@ fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
 	n += blen;
 	n += (size_t)snprintf(body + n, cap - n, "\r\n--%s\r\nContent-Disposition: form-data; "
 	    "name=\"spec\"; filename=\"spec.json\"\r\nContent-Type: application/json\r\n\r\n"
-	    "%s\r\n--%s--\r\n", b, spec, b);
+	    "%s\r\n", b, spec);
+	if (run_id != NULL)
+		n += (size_t)snprintf(body + n, cap - n, "--%s\r\nContent-Disposition: form-data; "
+		    "name=\"run_id\"\r\n\r\n%s\r\n", b, run_id);
+	n += (size_t)snprintf(body + n, cap - n, "--%s--\r\n", b);
 	snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s", b);
 	snprintf(path, sizeof(path), "/api/models/%s/versions", name);
 	ck_assert_int_eq(http_request("POST", path, ct, body, n, hdrs, &r), 0);

@@ -22,6 +22,9 @@ long fx_call(const char *hdr, const char *method, const char *path,
 /* Creates a model and uploads booster + spec as its next version (asserts 201). */
 void fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
     const char *spec);
+/* The same, the version linked to a tracking run (run_id may be NULL). */
+void fx_model_run(const char *hdr, const char *name, const char *booster, size_t blen,
+    const char *spec, const char *run_id);
 
 /*
  * Trains a booster with libxgboost on rows x rows of nf floats and labels y

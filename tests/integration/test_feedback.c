@@ -909,6 +909,69 @@ START_TEST(real_data_must_hold)
 }
 END_TEST
 
+/* A version registered from a tracking run: quality shows what the run recorded at training. */
+START_TEST(training_metric_beside_live_quality)
+{
+	char name[64], body[512], run[40], path[256];
+	float x[100 * NF], y[100];
+	char *booster;
+	size_t blen;
+	struct http_resp r;
+	json_t *j, *t;
+
+	snprintf(name, sizeof(name), "%s-trained", prefix);
+	snprintf(body, sizeof(body), "{\"name\":\"%s-exp\"}", name);
+	ck_assert_int_eq(fx_call(alice, "POST", "/api/2.0/mlflow/experiments/create",
+	    "application/json", body, &r), 200);
+	j = http_json(&r);
+	http_resp_free(&r);
+	snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\"}",
+	    json_string_value(json_object_get(j, "experiment_id")));
+	json_decref(j);
+	ck_assert_int_eq(fx_call(alice, "POST", "/api/2.0/mlflow/runs/create", "application/json",
+	    body, &r), 200);
+	j = http_json(&r);
+	http_resp_free(&r);
+	snprintf(run, sizeof(run), "%s", json_string_value(json_object_get(json_object_get(
+	    json_object_get(j, "run"), "info"), "run_id")));
+	json_decref(j);
+	snprintf(body, sizeof(body), "{\"run_id\":\"%s\",\"metrics\":[{\"key\":\"valid_rmse\","
+	    "\"value\":0.4213,\"timestamp\":1,\"step\":9}]}", run);
+	ck_assert_int_eq(fx_call(alice, "POST", "/api/2.0/mlflow/runs/log-batch",
+	    "application/json", body, &r), 200);
+	http_resp_free(&r);
+	for (int i = 0; i < 100; i++) {
+		x[i * NF] = (float)x1_of(i);
+		x[i * NF + 1] = (float)x2_of(i);
+		for (int c = 0; c < 3; c++)
+			x[i * NF + 2 + c] = i % 3 == c;
+		y[i] = (float)target(i);
+	}
+	booster = fx_train(x, y, 100, NF, "reg:squarederror", 0, 5, &blen);
+	snprintf(body, sizeof(body), "{\"task\":\"regression\",%s", inputs_and_features);
+	fx_model_run(alice, name, booster, blen, body, run);
+	free(booster);
+	snprintf(path, sizeof(path), "/api/models/%s/quality?window=all", name);
+	ck_assert_int_eq(fx_call(alice, "GET", path, NULL, NULL, &r), 200);
+	j = http_json(&r);
+	http_resp_free(&r);
+	t = json_array_get(json_object_get(j, "versions"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(t, "run_id")), run);
+	ck_assert(fabs(json_number_value(json_object_get(json_object_get(t, "training"),
+	    "valid_rmse")) - 0.4213) < 1e-12);
+	json_decref(j);
+	/* And on the model page, once the version has predictions. */
+	snprintf(path, sizeof(path), "/api/models/%s/predict", name);
+	ck_assert_int_eq(fx_call(alice, "POST", path, "application/json",
+	    "{\"inputs\":{\"x1\":1,\"x2\":2,\"city\":\"a\"}}", &r), 200);
+	http_resp_free(&r);
+	snprintf(path, sizeof(path), "/models/%s?window=all", name);
+	ck_assert_int_eq(fx_call(alice, "GET", path, NULL, NULL, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "<span class=\"tmetric\">valid_rmse 0.4213</span>"));
+	http_resp_free(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -947,6 +1010,7 @@ main(void)
 	tcase_add_test(tc, prediction_log_pages);
 	tcase_add_test(tc, bad_input);
 	tcase_add_loop_test(tc, real_data_must_hold, 0, 3);
+	tcase_add_test(tc, training_metric_beside_live_quality);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
