@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <xgboost/c_api.h>
@@ -330,3 +332,108 @@ out:
 	return ret;
 }
 
+/* ---- a minimal cookie-keeping browser ---- */
+
+void
+fx_jar_init(struct fx_jar *j)
+{
+	static int n;
+
+	memset(j, 0, sizeof(*j));
+	n++;
+	snprintf(j->addr, sizeof(j->addr), "10.%d.%d.%d", getpid() % 250, (n / 250) % 250,
+	    n % 250 + 1);
+}
+
+static void
+fx_jar_update(struct fx_jar *j, const struct http_resp *r)
+{
+	const char *p = r->headers;
+
+	while ((p = strcasestr(p, "\nSet-Cookie: ")) != NULL) {
+		char name[32], value[512];
+
+		p += 13;
+		if (sscanf(p, "%31[^=]=%511[^;\r\n]", name, value) < 1)
+			continue;
+		if (p[strlen(name) + 1] == ';')
+			value[0] = '\0';
+		if (!strcmp(name, "verdict_session"))
+			snprintf(j->session, sizeof(j->session), "%s", value);
+		else if (!strcmp(name, "verdict_pre"))
+			snprintf(j->pre, sizeof(j->pre), "%s", value);
+		else if (!strcmp(name, "verdict_flash"))
+			snprintf(j->flash, sizeof(j->flash), "%s", value);
+	}
+}
+
+/* A request with the jar's cookies and our own Origin; ctype NULL = no body. */
+void
+fx_jar_send(struct fx_jar *j, const char *method, const char *path, const char *ctype,
+    const char *body, size_t len, struct http_resp *out)
+{
+	char cookie[1000], org[200], xff[64];
+	const char *h[4] = { cookie, xff, org, NULL };
+
+	snprintf(cookie, sizeof(cookie), "Cookie: verdict_session=%s; verdict_pre=%s; "
+	    "verdict_flash=%s", j->session, j->pre, j->flash);
+	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", j->addr);
+	snprintf(org, sizeof(org), "Origin: %s", harness_url());
+	ck_assert_int_eq(http_request(method, path, ctype, body, len, h, out), 0);
+	fx_jar_update(j, out);
+}
+
+void
+fx_jar_get(struct fx_jar *j, const char *path, struct http_resp *out)
+{
+	fx_jar_send(j, "GET", path, NULL, NULL, 0, out);
+}
+
+void
+fx_jar_form(struct fx_jar *j, const char *path, const char *form, struct http_resp *out)
+{
+	fx_jar_send(j, "POST", path, "application/x-www-form-urlencoded", form, strlen(form),
+	    out);
+}
+
+/* The csrf_token hidden field of a page, or "". */
+void
+fx_csrf_of(const struct http_resp *r, char *dst)
+{
+	const char *p = strstr(r->body ? r->body : "", "name=\"csrf_token\" value=\"");
+
+	dst[0] = '\0';
+	if (p != NULL)
+		sscanf(p + 25, "%127[^\"]", dst);
+}
+
+void
+fx_get_csrf(struct fx_jar *j, const char *path, char *csrf)
+{
+	struct http_resp r;
+
+	fx_jar_get(j, path, &r);
+	ck_assert_msg(r.status == 200, "GET %s: %ld", path, r.status);
+	fx_csrf_of(&r, csrf);
+	ck_assert_uint_eq(strlen(csrf), 64);
+	http_resp_free(&r);
+}
+
+/* A browser session for user (the fixtures' password), through the login form. */
+void
+fx_html_login(struct fx_jar *j, char *csrf, const char *user)
+{
+	char form[512], loc[256];
+	struct http_resp r;
+
+	fx_jar_init(j);
+	fx_get_csrf(j, "/login", csrf);
+	snprintf(form, sizeof(form), "csrf_token=%s&username=%s&password=violet+tangerine+42"
+	    "+kites&next=/models", csrf, user);
+	fx_jar_form(j, "/login", form, &r);
+	ck_assert_msg(r.status == 303, "login %ld: %s", r.status, r.body);
+	ck_assert_str_eq(http_header(&r, "Location", loc, sizeof(loc)), "/models");
+	ck_assert_uint_eq(strlen(j->session), 43);
+	http_resp_free(&r);
+	fx_get_csrf(j, "/models", csrf);
+}

@@ -55,4 +55,26 @@ void fx_reference_cleanup(const char *dir);
 /* A whole file (at most 256 MiB), NUL-terminated; caller frees. NULL when unreadable. */
 char *fx_slurp(const char *path, size_t *len);
 
+/* A minimal cookie-keeping browser: the session, pre-session and flash
+ * cookies, a per-jar X-Forwarded-For address and our own Origin. */
+struct fx_jar {
+	char session[128];
+	char pre[128];
+	char flash[512];
+	char addr[32];
+};
+
+void fx_jar_init(struct fx_jar *j);
+/* A request with the jar's cookies (ctype NULL: no body); asserts a response came. */
+void fx_jar_send(struct fx_jar *j, const char *method, const char *path, const char *ctype,
+    const char *body, size_t len, struct http_resp *out);
+void fx_jar_get(struct fx_jar *j, const char *path, struct http_resp *out);
+void fx_jar_form(struct fx_jar *j, const char *path, const char *form, struct http_resp *out);
+/* The csrf_token hidden field of a page into dst[128], or "". */
+void fx_csrf_of(const struct http_resp *r, char *dst);
+/* GET path (asserts 200) and its csrf_token. */
+void fx_get_csrf(struct fx_jar *j, const char *path, char *csrf);
+/* Logs user in through the login form; csrf gets /models' token. */
+void fx_html_login(struct fx_jar *j, char *csrf, const char *user);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <xgboost/c_api.h>
 
+#include "fixtures.h"
 #include "harness.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -90,118 +91,6 @@ train(const char *objective, size_t *len)
 	return out;
 }
 
-/* ---- a minimal cookie-keeping browser (as in test_accounts.c) ---- */
-
-struct jar {
-	char session[128];
-	char pre[128];
-	char flash[512];
-	char addr[32];
-};
-
-static void
-jar_init(struct jar *j)
-{
-	static int n;
-
-	memset(j, 0, sizeof(*j));
-	n++;
-	snprintf(j->addr, sizeof(j->addr), "10.%d.%d.%d", getpid() % 250, (n / 250) % 250,
-	    n % 250 + 1);
-}
-
-static void
-jar_update(struct jar *j, const struct http_resp *r)
-{
-	const char *p = r->headers;
-
-	while ((p = strcasestr(p, "\nSet-Cookie: ")) != NULL) {
-		char name[32], value[512];
-
-		p += 13;
-		if (sscanf(p, "%31[^=]=%511[^;\r\n]", name, value) < 1)
-			continue;
-		if (p[strlen(name) + 1] == ';')
-			value[0] = '\0';
-		if (!strcmp(name, "verdict_session"))
-			snprintf(j->session, sizeof(j->session), "%s", value);
-		else if (!strcmp(name, "verdict_pre"))
-			snprintf(j->pre, sizeof(j->pre), "%s", value);
-		else if (!strcmp(name, "verdict_flash"))
-			snprintf(j->flash, sizeof(j->flash), "%s", value);
-	}
-}
-
-/* A request with the jar's cookies and our own Origin; ctype NULL = no body. */
-static void
-jar_send(struct jar *j, const char *method, const char *path, const char *ctype,
-    const char *body, size_t len, struct http_resp *out)
-{
-	char cookie[1000], org[200], xff[64];
-	const char *h[4] = { cookie, xff, org, NULL };
-
-	snprintf(cookie, sizeof(cookie), "Cookie: verdict_session=%s; verdict_pre=%s; "
-	    "verdict_flash=%s", j->session, j->pre, j->flash);
-	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", j->addr);
-	snprintf(org, sizeof(org), "Origin: %s", harness_url());
-	ck_assert_int_eq(http_request(method, path, ctype, body, len, h, out), 0);
-	jar_update(j, out);
-}
-
-static void
-jar_get(struct jar *j, const char *path, struct http_resp *out)
-{
-	jar_send(j, "GET", path, NULL, NULL, 0, out);
-}
-
-static void
-jar_form(struct jar *j, const char *path, const char *form, struct http_resp *out)
-{
-	jar_send(j, "POST", path, "application/x-www-form-urlencoded", form, strlen(form),
-	    out);
-}
-
-/* The csrf_token hidden field of a page, or "". */
-static void
-csrf_of(const struct http_resp *r, char *dst)
-{
-	const char *p = strstr(r->body ? r->body : "", "name=\"csrf_token\" value=\"");
-
-	dst[0] = '\0';
-	if (p != NULL)
-		sscanf(p + 25, "%127[^\"]", dst);
-}
-
-static void
-get_csrf(struct jar *j, const char *path, char *csrf)
-{
-	struct http_resp r;
-
-	jar_get(j, path, &r);
-	ck_assert_msg(r.status == 200, "GET %s: %ld", path, r.status);
-	csrf_of(&r, csrf);
-	ck_assert_uint_eq(strlen(csrf), 64);
-	http_resp_free(&r);
-}
-
-/* A browser session for the account made in main, through the login form. */
-static void
-html_login(struct jar *j, char *csrf)
-{
-	char form[512], loc[256];
-	struct http_resp r;
-
-	jar_init(j);
-	get_csrf(j, "/login", csrf);
-	snprintf(form, sizeof(form), "csrf_token=%s&username=%s&password=violet+tangerine+42"
-	    "+kites&next=/models", csrf, user);
-	jar_form(j, "/login", form, &r);
-	ck_assert_msg(r.status == 303, "login %ld: %s", r.status, r.body);
-	ck_assert_str_eq(http_header(&r, "Location", loc, sizeof(loc)), "/models");
-	ck_assert_uint_eq(strlen(j->session), 43);
-	http_resp_free(&r);
-	get_csrf(j, "/models", csrf);
-}
 
 /* ---- the JSON API with a bearer token ---- */
 
@@ -254,7 +143,7 @@ count(const char *hay, const char *needle)
 
 /* 303 to want; the page there shows the flash (kind "ok" or "error") holding text. */
 static void
-follow_flash(struct jar *j, struct http_resp *r, const char *want, const char *kind,
+follow_flash(struct fx_jar *j, struct http_resp *r, const char *want, const char *kind,
     const char *text, struct http_resp *page)
 {
 	char loc[512], cls[64];
@@ -262,7 +151,7 @@ follow_flash(struct jar *j, struct http_resp *r, const char *want, const char *k
 	ck_assert_msg(r->status == 303, "%ld: %s", r->status, r->body);
 	ck_assert_str_eq(http_header(r, "Location", loc, sizeof(loc)), want);
 	http_resp_free(r);
-	jar_get(j, want, page);
+	fx_jar_get(j, want, page);
 	ck_assert_msg(page->status == 200, "GET %s: %ld", want, page->status);
 	snprintf(cls, sizeof(cls), "class=\"flash flash-%s\"", kind);
 	ck_assert_msg(strstr(page->body, cls) != NULL, "no %s flash on %s", kind, want);
@@ -360,7 +249,7 @@ figure(const char *body, const char *marker)
 
 /* The CSV upload form as a browser sends it (multipart, csrf_token as a field). */
 static void
-csv_upload(struct jar *j, const char *csrf, const char *csv, int atomic,
+csv_upload(struct fx_jar *j, const char *csrf, const char *csv, int atomic,
     struct http_resp *r)
 {
 	static const char b[] = "----csvBoundary7Yq";
@@ -376,7 +265,7 @@ csv_upload(struct jar *j, const char *csrf, const char *csv, int atomic,
 		    "form-data; name=\"atomic\"\r\n\r\ntrue\r\n", b);
 	n += (size_t)snprintf(body + n, cap - n, "--%s--\r\n", b);
 	snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s", b);
-	jar_send(j, "POST", "/feedback/upload", ct, body, n, r);
+	fx_jar_send(j, "POST", "/feedback/upload", ct, body, n, r);
 	free(body);
 }
 
@@ -418,7 +307,7 @@ tidy_check(const struct http_resp *r, const char *where)
 
 START_TEST(verify_regression)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], want[256], form[512], *rows;
 	long long ids[8], shown, other;
 	struct http_resp r, p;
@@ -432,10 +321,10 @@ START_TEST(verify_regression)
 	rows = reg_rows(8, "b");
 	predict(name, rows, 0, ids, 8);
 	free(rows);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 
 	/* The picker lists the model; nothing is shown before one is picked. */
-	jar_get(&j, "/verify", &r);
+	fx_jar_get(&j, "/verify", &r);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(want, sizeof(want), "<option value=\"%s\" >%s</option>", name, name);
 	ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
@@ -446,7 +335,7 @@ START_TEST(verify_regression)
 
 	/* One unverified prediction of this model, with a number input for the truth. */
 	snprintf(path, sizeof(path), "/verify?model=%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	shown = shown_id(r.body);
 	ck_assert_int_ge(shown, ids[0]);
@@ -464,7 +353,7 @@ START_TEST(verify_regression)
 	/* Submit a truth: 303 back for the next one, with a flash; stored as source "form". */
 	snprintf(form, sizeof(form), "csrf_token=%s&prediction_id=%lld&true_value=3.5&model=%s",
 	    csrf, shown, name);
-	jar_form(&j, "/verify", form, &r);
+	fx_jar_form(&j, "/verify", form, &r);
 	snprintf(want, sizeof(want), "Prediction %lld verified", shown);
 	follow_flash(&j, &r, path, "ok", want, &p);
 	ck_assert(shown_id(p.body) != shown);
@@ -477,20 +366,20 @@ START_TEST(verify_regression)
 	json_decref(js);
 
 	/* Skip: another unverified one, never the skipped (or the verified) one. */
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	other = shown_id(r.body);
 	ck_assert(other != 0 && other != shown);
 	http_resp_free(&r);
 	for (int i = 0; i < 5; i++) {
 		snprintf(want, sizeof(want), "%s&skip=%lld", path, other);
-		jar_get(&j, want, &r);
+		fx_jar_get(&j, want, &r);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert(shown_id(r.body) != shown);
 		seen_other |= shown_id(r.body) != other && shown_id(r.body) != 0;
 		http_resp_free(&r);
 	}
 	ck_assert(seen_other);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	other = shown_id(r.body);
 	snprintf(want, sizeof(want), "href=\"/verify?model=%s&amp;skip=%lld\">Skip</a>", name,
 	    other);
@@ -500,7 +389,7 @@ START_TEST(verify_regression)
 	/* Not a number: the reason as an error flash, nothing stored. */
 	snprintf(form, sizeof(form), "csrf_token=%s&prediction_id=%lld&true_value=abc&model=%s",
 	    csrf, other, name);
-	jar_form(&j, "/verify", form, &r);
+	fx_jar_form(&j, "/verify", form, &r);
 	follow_flash(&j, &r, path, "error", "true_value must be a finite number", &p);
 	http_resp_free(&p);
 	js = api_prediction(other);
@@ -510,12 +399,12 @@ START_TEST(verify_regression)
 	/* An unknown prediction: a flash too, never a 5xx. */
 	snprintf(form, sizeof(form), "csrf_token=%s&prediction_id=999999999999&true_value=1&"
 	    "model=%s", csrf, name);
-	jar_form(&j, "/verify", form, &r);
+	fx_jar_form(&j, "/verify", form, &r);
 	follow_flash(&j, &r, path, "error", "does not exist", &p);
 	http_resp_free(&p);
 	/* Without the CSRF token: refused. */
 	snprintf(form, sizeof(form), "prediction_id=%lld&true_value=1&model=%s", other, name);
-	jar_form(&j, "/verify", form, &r);
+	fx_jar_form(&j, "/verify", form, &r);
 	ck_assert_int_eq(r.status, 403);
 	http_resp_free(&r);
 
@@ -523,22 +412,22 @@ START_TEST(verify_regression)
 	for (int i = 0; i < 8; i++)
 		if (ids[i] != shown)
 			ck_assert_int_eq(api_truth(ids[i], "1.25"), 201);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(want, sizeof(want), "All predictions of %s are verified", name);
 	ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
 	ck_assert(strstr(r.body, "predict more</a> or pick another model") != NULL);
 	http_resp_free(&r);
 	/* Unknown models and versions are 404 pages. */
-	jar_get(&j, "/verify?model=no-such-model", &r);
+	fx_jar_get(&j, "/verify?model=no-such-model", &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/verify?model=%s&version=7", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/verify?model=%s&version=x1", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 400);
 	http_resp_free(&r);
 	free(model);
@@ -547,7 +436,7 @@ END_TEST
 
 START_TEST(verify_classification_hostile)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], want[512], form[1024], rows[1024];
 	long long ids[3], shown;
 	struct http_resp r, p;
@@ -561,11 +450,11 @@ START_TEST(verify_classification_hostile)
 	    "{\"x1\":-4,\"x2\":0,\"city\":\"a\"},{\"x1\":2,\"x2\":3,\"city\":\"b\"}]",
 	    "<script>alert(1)<\\/script>\\\"'");
 	predict(name, rows, 1, ids, 3);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 
 	/* A select of the classes; the hostile label is escaped in the option. */
 	snprintf(path, sizeof(path), "/verify?model=%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<select name=\"true_value\" required><option value=\"\">"
 	    "— choose —</option><option value=\"on_time\" >on_time</option>") != NULL);
@@ -580,7 +469,7 @@ START_TEST(verify_classification_hostile)
 	/* A label that is not a class: the error lists the classes, nothing is stored. */
 	snprintf(form, sizeof(form), "csrf_token=%s&prediction_id=%lld&true_value=%%3Cb%%3Emaybe"
 	    "&model=%s", csrf, shown, name);
-	jar_form(&j, "/verify", form, &r);
+	fx_jar_form(&j, "/verify", form, &r);
 	follow_flash(&j, &r, path, "error", "true_value &#39;&lt;b&gt;maybe&#39; is not a class "
 	    "of this model; expected one of: on_time, " HOSTILE_TEXT, &p);
 	ck_assert(strstr(p.body, "<b>maybe") == NULL);
@@ -594,7 +483,7 @@ START_TEST(verify_classification_hostile)
 	/* The hostile label itself is a class: accepted and stored as sent. */
 	snprintf(form, sizeof(form), "csrf_token=%s&prediction_id=%lld&true_value=%s"
 	    "&model=%s&version=1", csrf, ids[0], HOSTILE_URL, name);
-	jar_form(&j, "/verify", form, &r);
+	fx_jar_form(&j, "/verify", form, &r);
 	snprintf(want, sizeof(want), "Prediction %lld verified", ids[0]);
 	snprintf(path, sizeof(path), "/verify?model=%s&version=1", name);
 	follow_flash(&j, &r, path, "ok", want, &p);
@@ -605,7 +494,7 @@ START_TEST(verify_classification_hostile)
 
 	/* The detail page: inputs, the stored explanation, the truth, all escaped. */
 	snprintf(path, sizeof(path), "/predictions/%lld", ids[0]);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	no_raw_hostile(&r, 1, path);
 	ck_assert(strstr(r.body, "<svg class=\"explain\"") != NULL);
@@ -619,13 +508,13 @@ START_TEST(verify_classification_hostile)
 
 	/* The list, the model page (confusion matrix) and the upload results escape it too. */
 	snprintf(path, sizeof(path), "/predictions?model=%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	no_raw_hostile(&r, 1, path);
 	tidy_check(&r, path);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	no_raw_hostile(&r, 1, path);
 	ck_assert(strstr(r.body, "<table class=\"confusion\">") != NULL);
@@ -646,7 +535,7 @@ END_TEST
 
 START_TEST(predictions_filters_detail_history)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], a[64], b[64], path[512], want[512], form[512], *rows;
 	long long ia[51], ib[2], next;
 	struct http_resp r, p;
@@ -665,11 +554,11 @@ START_TEST(predictions_filters_detail_history)
 	predict(b, rows, 0, ib, 2);
 	free(rows);
 	ck_assert_int_eq(api_truth(ia[50], "2.5"), 201);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 
 	/* verified=yes: only the verified one; the filter stays in the form. */
 	snprintf(path, sizeof(path), "/predictions?model=%s&version=&verified=yes&from=&to=", a);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	ck_assert_uint_eq(count(r.body, "<td><a href=\"/predictions/"), 1);
 	snprintf(want, sizeof(want), "<td><a href=\"/predictions/%lld\">", ia[50]);
@@ -684,7 +573,7 @@ START_TEST(predictions_filters_detail_history)
 
 	/* The model filter: b's two rows only, unverified, newest first. */
 	snprintf(path, sizeof(path), "/predictions?model=%s&verified=no", b);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(count(r.body, "<td><a href=\"/predictions/"), 2);
 	ck_assert_uint_eq(count(r.body, "<span class=\"muted\">not verified</span>"), 2);
@@ -697,7 +586,7 @@ START_TEST(predictions_filters_detail_history)
 
 	/* Keyset pages of 50: "Older →" carries the filters and after=. */
 	snprintf(path, sizeof(path), "/predictions?model=%s", a);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_uint_eq(count(r.body, "<td><a href=\"/predictions/"), 50);
 	older = strstr(r.body, "<p class=\"pager\"><a href=\"");
 	ck_assert_ptr_nonnull(older);
@@ -706,7 +595,7 @@ START_TEST(predictions_filters_detail_history)
 	ck_assert_msg(strstr(older, want) != NULL, "%s", older);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/predictions?model=%s&after=%lld", a, ia[1]);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_uint_eq(count(r.body, "<td><a href=\"/predictions/"), 1);
 	snprintf(want, sizeof(want), "<td><a href=\"/predictions/%lld\">", ia[0]);
 	ck_assert(strstr(r.body, want) != NULL);
@@ -714,20 +603,20 @@ START_TEST(predictions_filters_detail_history)
 
 	/* Time range: everything after 2000; nothing before it; a bad time is a 400. */
 	snprintf(path, sizeof(path), "/predictions?model=%s&from=2000-01-01T00%%3A00", b);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_uint_eq(count(r.body, "<td><a href=\"/predictions/"), 2);
 	ck_assert(strstr(r.body, "value=\"2000-01-01T00:00\"") != NULL);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/predictions?model=%s&to=2000-01-01T00%%3A00", b);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_uint_eq(count(r.body, "<td><a href=\"/predictions/"), 0);
 	ck_assert(strstr(r.body, "No predictions match these filters") != NULL);
 	http_resp_free(&r);
-	jar_get(&j, "/predictions?from=yesterday", &r);
+	fx_jar_get(&j, "/predictions?from=yesterday", &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(r.body, "field &#39;from&#39;") != NULL);
 	http_resp_free(&r);
-	jar_get(&j, "/predictions?model=no-such-model", &r);
+	fx_jar_get(&j, "/predictions?model=no-such-model", &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert(strstr(r.body, "There is no model named") != NULL);
 	http_resp_free(&r);
@@ -735,7 +624,7 @@ START_TEST(predictions_filters_detail_history)
 	/* The detail page, then a correction through its form: both in the history. */
 	next = ia[50];
 	snprintf(path, sizeof(path), "/predictions/%lld", next);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(want, sizeof(want), "<a href=\"/models/%s\">%s</a>", a, a);
 	ck_assert(strstr(r.body, want) != NULL);
@@ -751,7 +640,7 @@ START_TEST(predictions_filters_detail_history)
 	http_resp_free(&r);
 	snprintf(form, sizeof(form), "csrf_token=%s&true_value=7.25", csrf);
 	snprintf(want, sizeof(want), "/predictions/%lld/feedback", next);
-	jar_form(&j, want, form, &r);
+	fx_jar_form(&j, want, form, &r);
 	snprintf(want, sizeof(want), "Prediction %lld corrected", next);
 	follow_flash(&j, &r, path, "ok", want, &p);
 	ck_assert(strstr(p.body, "<strong class=\"truth\">7.25</strong>") != NULL);
@@ -767,14 +656,14 @@ START_TEST(predictions_filters_detail_history)
 	/* A bad correction keeps the truth. */
 	snprintf(form, sizeof(form), "csrf_token=%s&true_value=NaN", csrf);
 	snprintf(want, sizeof(want), "/predictions/%lld/feedback", next);
-	jar_form(&j, want, form, &r);
+	fx_jar_form(&j, want, form, &r);
 	follow_flash(&j, &r, path, "error", "finite number", &p);
 	ck_assert(strstr(p.body, "<strong class=\"truth\">7.25</strong>") != NULL);
 	http_resp_free(&p);
-	jar_get(&j, "/predictions/999999999999", &r);
+	fx_jar_get(&j, "/predictions/999999999999", &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
-	jar_get(&j, "/predictions/12x", &r);
+	fx_jar_get(&j, "/predictions/12x", &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
 	free(model);
@@ -783,7 +672,7 @@ END_TEST
 
 START_TEST(csv_upload_rows)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], csv[1024], want[256];
 	long long ids[4];
 	struct http_resp r;
@@ -795,8 +684,8 @@ START_TEST(csv_upload_rows)
 	api_model(name, model, len, spec_bin);
 	predict(name, "[{\"x1\":1,\"city\":\"a\"},{\"x1\":2,\"city\":\"b\"},"
 	    "{\"x1\":3,\"city\":\"a\"},{\"x1\":4,\"city\":\"b\"}]", 0, ids, 4);
-	html_login(&j, csrf);
-	jar_get(&j, "/feedback/upload", &r);
+	fx_html_login(&j, csrf, user);
+	fx_jar_get(&j, "/feedback/upload", &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "enctype=\"multipart/form-data\"") != NULL);
 	ck_assert(strstr(r.body, "<input type=\"file\" name=\"csv\" required") != NULL);
@@ -898,7 +787,7 @@ api_quality(const char *name, const char *window)
 
 START_TEST(model_page_live_quality)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], bin[64], path[256], truth[32], *rows;
 	long long ids[6];
 	struct http_resp r;
@@ -918,12 +807,12 @@ START_TEST(model_page_live_quality)
 		snprintf(truth, sizeof(truth), "%.2f", 1.5 * i - 2);
 		ck_assert_int_eq(api_truth(ids[i], truth), 201);
 	}
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 
 	/* Default window 7d, as the API's default. */
 	q = api_quality(name, "7d");
 	snprintf(path, sizeof(path), "/models/%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<h2 id=\"quality\">Live quality</h2>") != NULL);
 	ck_assert(strstr(r.body, "<strong aria-current=\"page\">7d</strong>") != NULL);
@@ -949,13 +838,13 @@ START_TEST(model_page_live_quality)
 
 	/* The window switch. */
 	snprintf(path, sizeof(path), "/models/%s?window=all", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<strong aria-current=\"page\">all</strong>") != NULL);
 	ck_assert_int_eq((int)figure(r.body, "class=\"q-verified\">"), 4);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s?window=1y", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 400);
 	http_resp_free(&r);
 
@@ -970,7 +859,7 @@ START_TEST(model_page_live_quality)
 	ck_assert_int_eq(api_truth(ids[2], "\"" "<script>alert(1)<\\/script>\\\"'" "\""), 201);
 	q = api_quality(bin, "24h");
 	snprintf(path, sizeof(path), "/models/%s?window=24h", bin);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(fabs(figure(r.body, "class=\"metric-accuracy\">") - api_fig(q, "metrics",
 	    "accuracy")) <= 1e-4);
@@ -990,38 +879,38 @@ END_TEST
 
 START_TEST(empty_states_and_links)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], form[256];
 	struct http_resp r;
 
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 	snprintf(name, sizeof(name), "fbempty%d", getpid());
 	snprintf(form, sizeof(form), "csrf_token=%s&name=%s", csrf, name);
-	jar_form(&j, "/models", form, &r);
+	fx_jar_form(&j, "/models", form, &r);
 	ck_assert_int_eq(r.status, 303);
 	http_resp_free(&r);
 	/* A model without predictions: nothing to verify, no quality yet. */
 	snprintf(path, sizeof(path), "/verify?model=%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "are verified — <a href=") != NULL);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert(strstr(r.body, "No predictions in this window") != NULL);
 	ck_assert(strstr(r.body, "<svg") == NULL);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/predictions?model=%s", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "No predictions match these filters") != NULL);
 	http_resp_free(&r);
 	/* Not logged in: to the login form. */
-	jar_init(&j);
-	jar_get(&j, "/verify", &r);
+	fx_jar_init(&j);
+	fx_jar_get(&j, "/verify", &r);
 	ck_assert_int_eq(r.status, 303);
 	http_resp_free(&r);
-	jar_get(&j, "/predictions/1", &r);
+	fx_jar_get(&j, "/predictions/1", &r);
 	ck_assert_int_eq(r.status, 303);
 	http_resp_free(&r);
 }

@@ -8,6 +8,7 @@
 
 #include <xgboost/c_api.h>
 
+#include "fixtures.h"
 #include "harness.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -97,122 +98,10 @@ train(const char *objective, size_t *len)
 	return out;
 }
 
-/* ---- a minimal cookie-keeping browser (as in test_accounts.c) ---- */
-
-struct jar {
-	char session[128];
-	char pre[128];
-	char flash[512];
-	char addr[32];
-};
-
-static void
-jar_init(struct jar *j)
-{
-	static int n;
-
-	memset(j, 0, sizeof(*j));
-	n++;
-	snprintf(j->addr, sizeof(j->addr), "10.%d.%d.%d", getpid() % 250, (n / 250) % 250,
-	    n % 250 + 1);
-}
-
-static void
-jar_update(struct jar *j, const struct http_resp *r)
-{
-	const char *p = r->headers;
-
-	while ((p = strcasestr(p, "\nSet-Cookie: ")) != NULL) {
-		char name[32], value[512];
-
-		p += 13;
-		if (sscanf(p, "%31[^=]=%511[^;\r\n]", name, value) < 1)
-			continue;
-		if (p[strlen(name) + 1] == ';')
-			value[0] = '\0';
-		if (!strcmp(name, "verdict_session"))
-			snprintf(j->session, sizeof(j->session), "%s", value);
-		else if (!strcmp(name, "verdict_pre"))
-			snprintf(j->pre, sizeof(j->pre), "%s", value);
-		else if (!strcmp(name, "verdict_flash"))
-			snprintf(j->flash, sizeof(j->flash), "%s", value);
-	}
-}
-
-/* A request with the jar's cookies and our own Origin; ctype NULL = no body. */
-static void
-jar_send(struct jar *j, const char *method, const char *path, const char *ctype,
-    const char *body, size_t len, struct http_resp *out)
-{
-	char cookie[1000], org[200], xff[64];
-	const char *h[4] = { cookie, xff, org, NULL };
-
-	snprintf(cookie, sizeof(cookie), "Cookie: verdict_session=%s; verdict_pre=%s; "
-	    "verdict_flash=%s", j->session, j->pre, j->flash);
-	snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", j->addr);
-	snprintf(org, sizeof(org), "Origin: %s", harness_url());
-	ck_assert_int_eq(http_request(method, path, ctype, body, len, h, out), 0);
-	jar_update(j, out);
-}
-
-static void
-jar_get(struct jar *j, const char *path, struct http_resp *out)
-{
-	jar_send(j, "GET", path, NULL, NULL, 0, out);
-}
-
-static void
-jar_form(struct jar *j, const char *path, const char *form, struct http_resp *out)
-{
-	jar_send(j, "POST", path, "application/x-www-form-urlencoded", form, strlen(form),
-	    out);
-}
-
-/* The csrf_token hidden field of a page, or "". */
-static void
-csrf_of(const struct http_resp *r, char *dst)
-{
-	const char *p = strstr(r->body ? r->body : "", "name=\"csrf_token\" value=\"");
-
-	dst[0] = '\0';
-	if (p != NULL)
-		sscanf(p + 25, "%127[^\"]", dst);
-}
-
-static void
-get_csrf(struct jar *j, const char *path, char *csrf)
-{
-	struct http_resp r;
-
-	jar_get(j, path, &r);
-	ck_assert_msg(r.status == 200, "GET %s: %ld", path, r.status);
-	csrf_of(&r, csrf);
-	ck_assert_uint_eq(strlen(csrf), 64);
-	http_resp_free(&r);
-}
-
-/* A browser session for the account made in main, through the login form. */
-static void
-html_login(struct jar *j, char *csrf)
-{
-	char form[512], loc[256];
-	struct http_resp r;
-
-	jar_init(j);
-	get_csrf(j, "/login", csrf);
-	snprintf(form, sizeof(form), "csrf_token=%s&username=%s&password=violet+tangerine+42"
-	    "+kites&next=/models", csrf, user);
-	jar_form(j, "/login", form, &r);
-	ck_assert_msg(r.status == 303, "login %ld: %s", r.status, r.body);
-	ck_assert_str_eq(http_header(&r, "Location", loc, sizeof(loc)), "/models");
-	ck_assert_uint_eq(strlen(j->session), 43);
-	http_resp_free(&r);
-	get_csrf(j, "/models", csrf);
-}
 
 /* 303 to want; then the page there shows flash (escaped as HTML text). */
 static void
-expect_redirect_flash(struct jar *j, struct http_resp *r, const char *want,
+expect_redirect_flash(struct fx_jar *j, struct http_resp *r, const char *want,
     const char *flash)
 {
 	char loc[512];
@@ -221,20 +110,20 @@ expect_redirect_flash(struct jar *j, struct http_resp *r, const char *want,
 	ck_assert_msg(r->status == 303, "%ld: %s", r->status, r->body);
 	ck_assert_str_eq(http_header(r, "Location", loc, sizeof(loc)), want);
 	http_resp_free(r);
-	jar_get(j, want, &p);
+	fx_jar_get(j, want, &p);
 	ck_assert_int_eq(p.status, 200);
 	ck_assert_msg(strstr(p.body, flash) != NULL, "no flash '%s' on %s", flash, want);
 	ck_assert(strstr(p.body, "class=\"flash flash-ok\"") != NULL);
 	http_resp_free(&p);
 	/* Shown once. */
-	jar_get(j, want, &p);
+	fx_jar_get(j, want, &p);
 	ck_assert(strstr(p.body, flash) == NULL);
 	http_resp_free(&p);
 }
 
 /* multipart/form-data like a browser's upload form (csrf_token as a field). */
 static void
-html_upload(struct jar *j, const char *model, const char *csrf, const char *booster,
+html_upload(struct fx_jar *j, const char *model, const char *csrf, const char *booster,
     size_t blen, const char *spec, struct http_resp *r)
 {
 	static const char b[] = "----browserBoundaryQ9x";
@@ -253,7 +142,7 @@ html_upload(struct jar *j, const char *model, const char *csrf, const char *boos
 	    "notebook 7\r\n--%s--\r\n", b, spec, b, b);
 	snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s", b);
 	snprintf(path, sizeof(path), "/models/%s/versions", model);
-	jar_send(j, "POST", path, ct, body, n, r);
+	fx_jar_send(j, "POST", path, ct, body, n, r);
 	free(body);
 }
 
@@ -320,22 +209,22 @@ page_value(const char *body)
 
 START_TEST(create_upload_stage_alias_download)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], form[512], path[256], want[256], hdr[256];
 	size_t len;
 	char *model = train("reg:squarederror", &len);
 	struct http_resp r;
 
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 	snprintf(name, sizeof(name), "pages%d", getpid());
 
 	/* Create through the form: 303 to the model page with a flash. */
 	snprintf(form, sizeof(form), "csrf_token=%s&name=%s&description=Delay+%%3Cb%%3Eminutes"
 	    "%%3C%%2Fb%%3E", csrf, name);
-	jar_form(&j, "/models", form, &r);
+	fx_jar_form(&j, "/models", form, &r);
 	snprintf(want, sizeof(want), "/models/%s", name);
 	expect_redirect_flash(&j, &r, want, "created: upload its first version below.");
-	jar_get(&j, want, &r);
+	fx_jar_get(&j, want, &r);
 	ck_assert(strstr(r.body, "No versions yet") != NULL);
 	ck_assert(strstr(r.body, "Delay &lt;b&gt;minutes&lt;/b&gt;") != NULL);
 	ck_assert(strstr(r.body, "enctype=\"multipart/form-data\"") != NULL);
@@ -344,7 +233,7 @@ START_TEST(create_upload_stage_alias_download)
 	/* Upload through the multipart form. */
 	html_upload(&j, name, csrf, model, len, spec_reg, &r);
 	expect_redirect_flash(&j, &r, want, "Version 1 uploaded");
-	jar_get(&j, want, &r);
+	fx_jar_get(&j, want, &r);
 	snprintf(path, sizeof(path), "<a href=\"/models/%s/versions/1\">v1</a>", name);
 	ck_assert_msg(strstr(r.body, path) != NULL, "%s", r.body);
 	ck_assert(strstr(r.body, "<span class=\"stage stage-none\">None</span>") != NULL);
@@ -356,9 +245,9 @@ START_TEST(create_upload_stage_alias_download)
 	snprintf(path, sizeof(path), "/models/%s/versions/1/stage", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&stage=Production&"
 	    "archive_existing_versions=true", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	expect_redirect_flash(&j, &r, want, "Version 1 is now Production");
-	jar_get(&j, want, &r);
+	fx_jar_get(&j, want, &r);
 	ck_assert(strstr(r.body, "<span class=\"stage stage-production\">Production</span>"));
 	ck_assert(strstr(r.body, "<option value=\"Production\" selected>Production</option>"));
 	http_resp_free(&r);
@@ -366,9 +255,9 @@ START_TEST(create_upload_stage_alias_download)
 	/* Alias, then its delete button. */
 	snprintf(path, sizeof(path), "/models/%s/aliases", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&alias=champion&version=1", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	expect_redirect_flash(&j, &r, want, "Alias &#39;champion&#39; now points to version 1");
-	jar_get(&j, want, &r);
+	fx_jar_get(&j, want, &r);
 	ck_assert(strstr(r.body, "<span class=\"alias\">@champion</span>") != NULL);
 	snprintf(path, sizeof(path), "action=\"/models/%s/aliases/champion/delete\"", name);
 	ck_assert(strstr(r.body, path) != NULL);
@@ -382,7 +271,7 @@ START_TEST(create_upload_stage_alias_download)
 
 	/* The version page: facts, features, spec. */
 	snprintf(path, sizeof(path), "/models/%s/versions/1", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<dt>Format</dt><dd>json") != NULL);
 	ck_assert(strstr(r.body, "@champion") != NULL);
@@ -394,15 +283,15 @@ START_TEST(create_upload_stage_alias_download)
 
 	snprintf(path, sizeof(path), "/models/%s/aliases/champion/delete", name);
 	snprintf(form, sizeof(form), "csrf_token=%s", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	expect_redirect_flash(&j, &r, want, "Alias &#39;champion&#39; deleted");
-	jar_get(&j, want, &r);
+	fx_jar_get(&j, want, &r);
 	ck_assert(strstr(r.body, "@champion") == NULL);
 	http_resp_free(&r);
 
 	/* Download: the bytes that were uploaded, under a sane name. */
 	snprintf(path, sizeof(path), "/models/%s/versions/1/booster", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(http_header(&r, "Content-Type", hdr, sizeof(hdr)),
 	    "application/octet-stream");
@@ -413,7 +302,7 @@ START_TEST(create_upload_stage_alias_download)
 	http_resp_free(&r);
 
 	/* The list: serving v1, latest v1, no predictions yet. */
-	jar_get(&j, "/models", &r);
+	fx_jar_get(&j, "/models", &r);
 	snprintf(path, sizeof(path), "<a href=\"/models/%s/versions/1\">v1</a> <span "
 	    "class=\"muted\">Production</span>", name);
 	ck_assert_msg(strstr(r.body, path) != NULL, "%s", r.body);
@@ -424,7 +313,7 @@ END_TEST
 
 START_TEST(predict_form_equals_api)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], form[512], body[512], *p;
 	size_t len;
 	char *model = train("reg:squarederror", &len);
@@ -434,11 +323,11 @@ START_TEST(predict_form_equals_api)
 
 	snprintf(name, sizeof(name), "form%d", getpid());
 	api_model(name, model, len, spec_reg);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 
 	/* The form follows the spec. */
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<select id=\"in-city\" name=\"city\" required>"
 	    "<option value=\"a\" >a</option><option value=\"b\" >b</option>"
@@ -457,7 +346,7 @@ START_TEST(predict_form_equals_api)
 	/* Submit; the same raw inputs through the JSON API. */
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=2.75&x2=-1.5&city=b&"
 	    "when=2024-10-02T09%%3A00", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	got = page_value(r.body);
 	ck_assert(strstr(r.body, "<svg class=\"explain\"") != NULL);
@@ -495,7 +384,7 @@ START_TEST(predict_form_equals_api)
 	http_resp_free(&r);
 
 	/* Both predictions were logged: the list counts them. */
-	jar_get(&j, "/models", &r);
+	fx_jar_get(&j, "/models", &r);
 	snprintf(path, sizeof(path), "/models/%s/predict\">Predict</a>", name);
 	ck_assert(strstr(r.body, path) != NULL);
 	p = strstr(r.body, path);
@@ -515,7 +404,7 @@ END_TEST
 
 START_TEST(every_widget_and_datetime_format)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], form[512], body[512];
 	size_t len;
 	char *model = train("reg:squarederror", &len);
@@ -525,9 +414,9 @@ START_TEST(every_widget_and_datetime_format)
 
 	snprintf(name, sizeof(name), "mixed%d", getpid());
 	api_model(name, model, len, spec_mixed);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	/* Defaults pre-filled; the datetime one (08:30 UTC) as local time of +02:00. */
 	ck_assert(strstr(r.body, "name=\"n\" type=\"number\" step=\"1\" value=\"2\" >") != NULL);
@@ -542,7 +431,7 @@ START_TEST(every_widget_and_datetime_format)
 
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=-3.25&n=7&flag=true&city=&"
 	    "when=2024-10-02T21%%3A15", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	got = page_value(r.body);
 	ck_assert(strstr(r.body, ">when = 02/10/2024 21:15:00+02:00</text>") != NULL);
@@ -564,7 +453,7 @@ START_TEST(every_widget_and_datetime_format)
 	/* An integer that is not one: the spec's message, the form kept. */
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=1&n=2.5&flag=false", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_msg(strstr(r.body, "field &#39;n&#39;") != NULL, "%s", r.body);
 	ck_assert(strstr(r.body, "<option value=\"false\" selected>false</option>") != NULL);
@@ -576,7 +465,7 @@ END_TEST
 
 START_TEST(classification_bars)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], form[512], body[512], cls[64];
 	size_t len;
 	char *model = train("binary:logistic", &len);
@@ -587,10 +476,10 @@ START_TEST(classification_bars)
 
 	snprintf(name, sizeof(name), "bin%d", getpid());
 	api_model(name, model, len, spec_bin);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 	snprintf(path, sizeof(path), "/models/%s/predict?version=1", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=4&x2=1&city=b&when=", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	got = page_value(r.body);
 	ck_assert(strstr(r.body, "<th>on_time</th>") != NULL);
@@ -611,7 +500,7 @@ START_TEST(classification_bars)
 	json_decref(js);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/predict?version=1", name);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_msg(strstr(r.body, cls) != NULL, "no %s", cls);
 	snprintf(cls, sizeof(cls), "<div class=\"fill w%d\"></div>", 100 - bucket);
 	ck_assert_msg(strstr(r.body, cls) != NULL, "no %s", cls);
@@ -622,7 +511,7 @@ END_TEST
 
 START_TEST(hostile_forms)
 {
-	struct jar j, anon;
+	struct fx_jar j, anon;
 	char csrf[128], name[64], path[256], form[512], loc[256], hdr[128];
 	size_t len;
 	char *model = train("reg:squarederror", &len);
@@ -630,13 +519,13 @@ START_TEST(hostile_forms)
 
 	snprintf(name, sizeof(name), "hostile%d", getpid());
 	api_model(name, model, len, spec_reg);
-	html_login(&j, csrf);
+	fx_html_login(&j, csrf, user);
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
 
 	/* A missing required field: the form again, 400, the values kept. */
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=&x2=3.5&city=c&when=2024-10-05T18%%3A30",
 	    csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_msg(strstr(r.body, "field &#39;x1&#39;: required") != NULL, "%s", r.body);
 	ck_assert(strstr(r.body, "class=\"flash flash-error\"") != NULL);
@@ -648,7 +537,7 @@ START_TEST(hostile_forms)
 
 	/* A category the spec does not know. */
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=1&city=%%3Cq%%3E", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_msg(strstr(r.body, "field &#39;city&#39;: unknown category &#39;&lt;q&gt;"
 	    "&#39;") != NULL, "%s", r.body);
@@ -658,19 +547,19 @@ START_TEST(hostile_forms)
 
 	/* Text in a number field and an unknown field: the spec names them. */
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=abc&city=a", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_msg(strstr(r.body, "field &#39;x1&#39;") != NULL, "%s", r.body);
 	http_resp_free(&r);
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=1&city=a&bogus=1", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(r.body, "unknown field &#39;bogus&#39;") != NULL);
 	http_resp_free(&r);
 	/* A version that does not exist. */
 	snprintf(path, sizeof(path), "/models/%s/predict?version=9", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=1&city=a", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert(strstr(r.body, "has no version 9") != NULL);
 	http_resp_free(&r);
@@ -683,13 +572,13 @@ START_TEST(hostile_forms)
 	ck_assert_msg(strstr(r.body, "booster") != NULL, "%s", r.body);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/versions/2", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
 
 	/* A stage change without the CSRF token. */
 	snprintf(path, sizeof(path), "/models/%s/versions/1/stage", name);
-	jar_form(&j, path, "stage=Archived", &r);
+	fx_jar_form(&j, path, "stage=Archived", &r);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert(strstr(r.body, "CSRF") != NULL);
 	http_resp_free(&r);
@@ -699,42 +588,42 @@ START_TEST(hostile_forms)
 	http_resp_free(&r);
 
 	/* Bad names and versions in URLs. */
-	jar_get(&j, "/models/no-such-model", &r);
+	fx_jar_get(&j, "/models/no-such-model", &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert(strstr(r.body, "does not exist") != NULL);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/versions/01", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/versions/1x/booster", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 404);
 	http_resp_free(&r);
 	snprintf(form, sizeof(form), "csrf_token=%s&name=..%%2Fetc", csrf);
-	jar_form(&j, "/models", form, &r);
+	fx_jar_form(&j, "/models", form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(r.body, "model name must be") != NULL);
 	http_resp_free(&r);
 	snprintf(form, sizeof(form), "csrf_token=%s&name=%s", csrf, name);
-	jar_form(&j, "/models", form, &r);
+	fx_jar_form(&j, "/models", form, &r);
 	ck_assert_int_eq(r.status, 409);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/aliases", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&alias=latest&version=1", csrf);
-	jar_form(&j, path, form, &r);
+	fx_jar_form(&j, path, form, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(r.body, "reserved") != NULL);
 	http_resp_free(&r);
 
 	/* Not logged in: every page sends you to the login form. */
-	jar_init(&anon);
-	jar_get(&anon, "/models", &r);
+	fx_jar_init(&anon);
+	fx_jar_get(&anon, "/models", &r);
 	ck_assert_int_eq(r.status, 303);
 	ck_assert_str_eq(http_header(&r, "Location", loc, sizeof(loc)), "/login?next=%2Fmodels");
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/versions/1/booster", name);
-	jar_get(&anon, path, &r);
+	fx_jar_get(&anon, path, &r);
 	ck_assert_int_eq(r.status, 303);
 	ck_assert_uint_eq(r.body_len, 0);
 	http_resp_free(&r);
@@ -744,27 +633,27 @@ END_TEST
 
 START_TEST(empty_states)
 {
-	struct jar j;
+	struct fx_jar j;
 	char csrf[128], name[64], path[256], form[256];
 	struct http_resp r;
 
-	html_login(&j, csrf);
-	jar_get(&j, "/predict", &r);
+	fx_html_login(&j, csrf, user);
+	fx_jar_get(&j, "/predict", &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<h1>Predict</h1>") != NULL);
 	http_resp_free(&r);
 	/* A model without versions has no form to offer. */
 	snprintf(name, sizeof(name), "empty%d", getpid());
 	snprintf(form, sizeof(form), "csrf_token=%s&name=%s", csrf, name);
-	jar_form(&j, "/models", form, &r);
+	fx_jar_form(&j, "/models", form, &r);
 	ck_assert_int_eq(r.status, 303);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
-	jar_get(&j, path, &r);
+	fx_jar_get(&j, path, &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert(strstr(r.body, "has no servable version") != NULL);
 	http_resp_free(&r);
-	jar_get(&j, "/predict", &r);
+	fx_jar_get(&j, "/predict", &r);
 	snprintf(path, sizeof(path), "%s <span class=\"muted\">no servable version yet", name);
 	ck_assert_msg(strstr(r.body, path) != NULL, "%s", r.body);
 	http_resp_free(&r);
