@@ -60,10 +60,6 @@ static char *
 train(const char *objective, size_t *len)
 {
 	float *x = malloc(sizeof(float) * NTRAIN * NF), *y = malloc(sizeof(float) * NTRAIN);
-	DMatrixHandle d;
-	BoosterHandle b;
-	bst_ulong n;
-	const char *buf;
 	char *out;
 
 	for (int i = 0; i < NTRAIN; i++) {
@@ -72,20 +68,7 @@ train(const char *objective, size_t *len)
 		train_row(i, x + i * NF, &t);
 		y[i] = !strncmp(objective, "binary", 6) ? t > 2 : (float)t;
 	}
-	ck_assert_int_eq(XGDMatrixCreateFromMat(x, NTRAIN, NF, NAN, &d), 0);
-	ck_assert_int_eq(XGDMatrixSetFloatInfo(d, "label", y, NTRAIN), 0);
-	ck_assert_int_eq(XGBoosterCreate(&d, 1, &b), 0);
-	XGBoosterSetParam(b, "objective", objective);
-	XGBoosterSetParam(b, "max_depth", "4");
-	XGBoosterSetParam(b, "nthread", "1");
-	for (int i = 0; i < 20; i++)
-		ck_assert_int_eq(XGBoosterUpdateOneIter(b, i, d), 0);
-	ck_assert_int_eq(XGBoosterSaveModelToBuffer(b, "{\"format\":\"json\"}", &n, &buf), 0);
-	out = malloc(n);
-	memcpy(out, buf, n);
-	*len = n;
-	XGBoosterFree(b);
-	XGDMatrixFree(d);
+	out = fx_train(x, y, NTRAIN, NF, objective, 0, 20, len);
 	free(x);
 	free(y);
 	return out;
