@@ -81,6 +81,16 @@ int api_model_quality(struct req *r);
 int api_verify_random_get(struct req *r);
 int api_verify_random_post(struct req *r);
 
+/* api-drift.c */
+int api_drift_reference(struct req *r);
+int api_drift_run(struct req *r);
+int api_drift_get(struct req *r);
+
+/* page-drift.c */
+int page_drift(struct req *r);
+int page_drift_run(struct req *r);
+int page_drift_reference(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

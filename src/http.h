@@ -28,6 +28,7 @@ enum route_kind { RK_HTML, RK_JSON };
 #define R_LAX_FIELDS  0x10   /* unknown body fields are ignored (MLflow API) */
 #define R_BODY_CSV    0x20   /* accepts text/csv (handed to the handler raw) */
 #define R_SELF_AUTH   0x40   /* the handler checks its caller itself (/metrics): no identification */
+#define R_BODY_BULK   0x80   /* data uploads: JSON and CSV bodies capped by max_multipart_body */
 
 /* One line of the route table (routes.c): every URL the server answers. */
 struct route {
