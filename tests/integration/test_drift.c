@@ -647,6 +647,26 @@ START_TEST(html_page)
 	ck_assert_ptr_nonnull(strstr(r.body, "name=\"csrf_token\""));
 	http_resp_free(&r);
 
+	/* The page's upload form: multipart, a CSV file for version 1; 303 back, stored. */
+	snprintf(body, sizeof(body), "--bnd\r\nContent-Disposition: form-data; name=\"version\"\r\n"
+	    "\r\n1\r\n--bnd\r\nContent-Disposition: form-data; name=\"data\"; filename=\"r.csv\"\r\n"
+	    "Content-Type: text/csv\r\n\r\nnum,cat,flag,member\n1,a,yes,true\n2,\"<b>\",no,false\n"
+	    "\r\n--bnd--\r\n");
+	snprintf(path, sizeof(path), "/models/%s/drift/reference", model);
+	ck_assert_msg(fx_call(alice, "POST", path, "multipart/form-data; boundary=bnd", body, &r) ==
+	    303, "%ld %s", r.status, r.body);
+	http_resp_free(&r);
+	ck_assert_int_eq(stored_rows(model), 2);
+	/* A bad file is an HTML 400 naming the line and field. */
+	snprintf(body, sizeof(body), "--bnd\r\nContent-Disposition: form-data; name=\"version\"\r\n"
+	    "\r\n1\r\n--bnd\r\nContent-Disposition: form-data; name=\"data\"; filename=\"r.csv\"\r\n"
+	    "Content-Type: text/csv\r\n\r\nnum,cat,flag,member\nx,a,yes,true\n\r\n--bnd--\r\n");
+	ck_assert_int_eq(fx_call(alice, "POST", path, "multipart/form-data; boundary=bnd", body, &r),
+	    400);
+	ck_assert_ptr_nonnull(strstr(r.body, "line 2"));
+	http_resp_free(&r);
+	ck_assert_int_eq(stored_rows(model), 2);
+
 	/* The JSON view of the same: the latest report per version and the history. */
 	snprintf(path, sizeof(path), "/api/models/%s/drift", model);
 	ck_assert_int_eq(fx_call(alice, "GET", path, NULL, NULL, &r), 200);
