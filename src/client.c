@@ -231,7 +231,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 /* One attempt; the answer lands in c->body, *status gets its code. */
 static CURLcode
 transfer(struct client *c, const char *method, const char *url, struct curl_slist *hdrs,
-    const char *json, curl_mime *mime, long *status)
+    const char *body, size_t len, curl_mime *mime, long *status)
 {
 	CURL *h = c->curl;
 	CURLcode rc;
@@ -263,11 +263,11 @@ transfer(struct client *c, const char *method, const char *url, struct curl_slis
 	}
 	if (mime != NULL)
 		curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-	else if (json != NULL) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+	else if (body != NULL) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	}
-	if (strcmp(method, mime != NULL || json != NULL ? "POST" : "GET"))
+	if (strcmp(method, mime != NULL || body != NULL ? "POST" : "GET"))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
@@ -358,8 +358,8 @@ answer(struct client *c, long status, struct client_resp *out)
 }
 
 static enum client_status
-request(struct client *c, const char *method, const char *path, const char *json,
-    curl_mime *mime, struct client_resp *out)
+request(struct client *c, const char *method, const char *path, const char *type,
+    const char *body, size_t len, curl_mime *mime, struct client_resp *out)
 {
 	int again = !strcmp(method, "GET");     /* idempotent: repeat on any hiccup */
 	struct curl_slist *hdrs = NULL, *t;
@@ -375,8 +375,11 @@ request(struct client *c, const char *method, const char *path, const char *json
 	if ((t = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
 		goto oom;
 	hdrs = t;
-	if (json != NULL) {
-		if ((t = curl_slist_append(hdrs, "Content-Type: application/json")) == NULL)
+	if (body != NULL) {
+		char ct[128];
+
+		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
+		if ((t = curl_slist_append(hdrs, ct)) == NULL)
 			goto oom;
 		hdrs = t;
 	}
@@ -388,7 +391,7 @@ request(struct client *c, const char *method, const char *path, const char *json
 	for (int attempt = 0;; attempt++) {
 		int retry;
 
-		rc = transfer(c, method, url, hdrs, json, mime, &status);
+		rc = transfer(c, method, url, hdrs, body, len, mime, &status);
 		if (rc == CURLE_OK)
 			retry = again && status == 503;
 		else
@@ -431,9 +434,22 @@ client_json(struct client *c, const char *method, const char *path, const json_t
 		snprintf(out->message, sizeof(out->message), "out of memory");
 		return CLIENT_ERROR;
 	}
-	st = request(c, method, path, text, NULL, out);
+	st = request(c, method, path, "application/json", text, text != NULL ? strlen(text) : 0,
+	    NULL, out);
 	free(text);
 	return st;
+}
+
+enum client_status
+client_body(struct client *c, const char *path, const char *type, const void *body,
+    size_t len, struct client_resp *out)
+{
+	resp_init(out);
+	if (strlen(type) > 100 || has_ctl(type)) {
+		snprintf(out->message, sizeof(out->message), "bad content type");
+		return CLIENT_ERROR;
+	}
+	return request(c, "POST", path, type, body, len, NULL, out);
 }
 
 enum client_status
@@ -467,7 +483,7 @@ client_multipart(struct client *c, const char *path, const struct client_part *p
 			goto out;
 		}
 	}
-	st = request(c, "POST", path, NULL, m, out);
+	st = request(c, "POST", path, NULL, NULL, 0, m, out);
 out:
 	curl_mime_free(m);
 	return st;

@@ -59,6 +59,11 @@ enum client_status {
 enum client_status client_json(struct client *c, const char *method, const char *path,
     const json_t *body, struct client_resp *out) WUR;
 
+/* POST path with len bytes of body as Content-Type type (a data upload: text/csv, a JSON
+ * list read from a file); retried as client_json retries a POST. */
+enum client_status client_body(struct client *c, const char *path, const char *type,
+    const void *body, size_t len, struct client_resp *out) WUR;
+
 /* One multipart/form-data part: a file read at send time, or a value. */
 struct client_part {
 	const char *name;

@@ -451,7 +451,40 @@
 	    "(p.rn = s.lo OR p.rn = s.hi) FROM p, s WHERE s.n <= $5::int OR p.rn = 1 " \
 	    "OR p.rn = s.n OR p.rn = s.lo OR p.rn = s.hi OR (p.rn - 1) % " \
 	    "greatest(1, ceil(s.n::float8 / greatest($5::int - 4, 1)))::bigint = 0 " \
-	    "ORDER BY p.rn")
+	    "ORDER BY p.rn") \
+	/* drift: a version's reference is replaced as a whole (profiles cascade) */ \
+	X(DRIFT_REF_DELETE, 0, "DELETE FROM drift_references WHERE model_version_id = $1::bigint") \
+	X(DRIFT_REF_INSERT, 0, "INSERT INTO drift_references (model_version_id, rows, " \
+	    "created_by) VALUES ($1::bigint, $2::int, nullif($3::bigint, 0))") \
+	X(DRIFT_PROFILES_INSERT, 0, "INSERT INTO drift_profiles (model_version_id, position, " \
+	    "name, kind, n, missing, profile) SELECT $1::bigint, x.position, x.name, x.kind, " \
+	    "x.n, x.missing, x.profile FROM jsonb_to_recordset($2::jsonb) AS x (position int, " \
+	    "name text, kind text, n int, missing int, profile jsonb)") \
+	/* versions of model $1 with a reference ($2 = 0) or version $2's */ \
+	X(DRIFT_REF_VERSIONS, 1, "SELECT v.id, v.version, v.stage, d.rows, " \
+	    ISO_TIME("d.created_at") " FROM model_versions v JOIN drift_references d " \
+	    "ON d.model_version_id = v.id WHERE v.name = $1 AND ($2::int = 0 OR " \
+	    "v.version = $2::int) ORDER BY v.version DESC") \
+	X(DRIFT_PROFILES, 1, "SELECT position, name, kind, n, missing, profile::text " \
+	    "FROM drift_profiles WHERE model_version_id = $1::bigint ORDER BY position") \
+	/* the newest $3 predictions of the last $2 hours */ \
+	X(DRIFT_CURRENT, 1, "SELECT inputs::text, output::text FROM predictions " \
+	    "WHERE model_version_id = $1::bigint AND created_at >= now() - $2::int * " \
+	    "interval '1 hour' ORDER BY id DESC LIMIT $3::int") \
+	X(DRIFT_REPORT_INSERT, 0, "INSERT INTO drift_reports (model_version_id, window_hours, " \
+	    "reference_rows, current_rows, n_features, n_drifted, share, dataset_drift, " \
+	    "prediction_drift, detail, created_by) VALUES ($1::bigint, $2::int, $3::int, " \
+	    "$4::int, $5::int, $6::int, $7::float8, $8::boolean, $9::boolean, $10::jsonb, " \
+	    "nullif($11::bigint, 0)) RETURNING id, " ISO_TIME("created_at")) \
+	X(DRIFT_LATEST, 1, "SELECT * FROM (SELECT DISTINCT ON (r.model_version_id) r.id, " \
+	    "v.version, " ISO_TIME("r.created_at") ", r.window_hours, r.reference_rows, " \
+	    "r.current_rows, r.n_features, r.n_drifted, r.share, r.dataset_drift, " \
+	    "r.prediction_drift, r.detail::text FROM drift_reports r JOIN model_versions v " \
+	    "ON v.id = r.model_version_id WHERE v.name = $1 ORDER BY r.model_version_id, " \
+	    "r.id DESC) x ORDER BY version DESC") \
+	X(DRIFT_HISTORY, 1, "SELECT r.id, v.version, " ISO_TIME("r.created_at") ", r.share, " \
+	    "r.dataset_drift FROM drift_reports r JOIN model_versions v ON v.id = " \
+	    "r.model_version_id WHERE v.name = $1 ORDER BY r.id DESC LIMIT 200")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,

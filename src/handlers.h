@@ -126,6 +126,16 @@ int page_feedback_upload_post(struct req *r);
  */
 int page_quality(struct req *r, const char *name, const char *window, json_t **out);
 
+/* api-drift.c */
+int api_drift_reference(struct req *r);
+int api_drift_run(struct req *r);
+int api_drift_get(struct req *r);
+
+/* page-drift.c */
+int page_drift(struct req *r);
+int page_drift_run(struct req *r);
+int page_drift_reference(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

@@ -173,14 +173,14 @@ http_body_cap(const struct req *r)
 	const struct config *c = &r->app->cfg;
 
 	if ((f & R_BODY_JSON) && media_is(r->content_type, "application/json"))
-		return c->max_json_body;
+		return (f & R_BODY_BULK) ? c->max_multipart_body : c->max_json_body;
 	if ((f & R_BODY_FORM) &&
 	    media_is(r->content_type, "application/x-www-form-urlencoded"))
 		return c->max_form_body;
 	if ((f & R_BODY_MULTI) && media_is(r->content_type, "multipart/form-data"))
 		return c->max_multipart_body;
 	if ((f & R_BODY_CSV) && media_is(r->content_type, "text/csv"))
-		return c->max_json_body;
+		return (f & R_BODY_BULK) ? c->max_multipart_body : c->max_json_body;
 	return 0;
 }
 

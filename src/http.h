@@ -35,6 +35,7 @@ enum route_kind { RK_HTML, RK_JSON };
  */
 #define R_MLFLOW      0x40
 #define R_SELF_AUTH   0x80   /* the handler checks its caller itself (/metrics): no identification */
+#define R_BODY_BULK   0x100  /* data uploads: JSON and CSV bodies capped by max_multipart_body */
 
 /* One line of the route table (routes.c): every URL the server answers. */
 struct route {

@@ -132,6 +132,16 @@ static const struct field f_predictions[] = {
 static const struct field f_quality[] = {
 	{ "window", FT_ENUM, 0, 0, 0, 0, 0, quality_windows },
 };
+/* drift: the window ("24h", "7d") is checked by drift.c, which names the rule */
+static const struct field f_drift_run[] = {
+	{ "window", FT_STRING, 0, 1, 8, 0, 0, NULL },
+	{ "version", FT_INT, 0, 1, 1000000000, 0, 0, NULL },
+};
+/* HTML upload: a CSV (or JSON list) file for one version */
+static const struct field f_drift_reference_form[] = {
+	{ "version", FT_INT, 1, 1, 1000000000, 0, 0, NULL },
+	{ "data", FT_FILE, 1, 1, 64 << 20, 0, 0, NULL },
+};
 static const struct field f_verify_random[] = {
 	{ "prediction_id", FT_INT, 1, 1, 9000000000000000000LL, 0, 0, NULL },
 	{ "true_value", FT_JSON, 1, 0, 0, 0, 0, NULL },
@@ -353,6 +363,9 @@ const struct route routes[] = {
 	{ "POST",   "/models/{name}/versions/{version}/stage", page_version_stage, AUTH_USER,  RK_HTML, R_DB | FORM,       F(f_stage) },
 	{ "POST",   "/models/{name}/aliases",        page_alias_set,              AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_alias_form) },
 	{ "POST",   "/models/{name}/aliases/{alias}/delete", page_alias_delete,   AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "GET",    "/models/{name}/drift",          page_drift,                  AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/models/{name}/drift",          page_drift_run,              AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_drift_run) },
+	{ "POST",   "/models/{name}/drift/reference", page_drift_reference,       AUTH_USER,   RK_HTML, R_DB | R_BODY_MULTI, F(f_drift_reference_form) },
 	{ "GET",    "/predict",                      page_predict_pick,           AUTH_USER,   RK_HTML, R_DB,              NOF },
 	{ "GET",    "/models/{name}/predict",        page_model_predict,          AUTH_USER,   RK_HTML, R_DB,              F(f_predict_page) },
 	/* no declared fields: the version's spec validates every raw field */
@@ -404,6 +417,11 @@ const struct route routes[] = {
 	{ "POST",   "/api/webhooks",                 api_webhooks_create,         AUTH_ADMIN,  RK_JSON, R_DB | R_BODY_JSON, F(f_webhook) },
 	{ "DELETE", "/api/webhooks/{id}",            api_webhooks_delete,         AUTH_ADMIN,  RK_JSON, R_DB,              NOF },
 	{ "GET",    "/api/webhooks/{id}/deliveries", api_webhook_deliveries,      AUTH_ADMIN,  RK_JSON, R_DB,              NOF },
+
+	/* data drift: references are bulk bodies (a JSON list or CSV); drift.c reads each row */
+	{ "POST",   "/api/models/{name}/versions/{version}/reference", api_drift_reference, AUTH_USER, RK_JSON, R_DB | R_BODY_JSON | R_BODY_CSV | R_BODY_BULK, NOF },
+	{ "POST",   "/api/models/{name}/drift",      api_drift_run,               AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_drift_run) },
+	{ "GET",    "/api/models/{name}/drift",      api_drift_get,               AUTH_USER,   RK_JSON, R_DB,              NOF },
 
 	/* MLflow scoring protocol */
 	{ "POST",   "/invocations",                  api_invocations,             AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_BODY_CSV | R_LAX_FIELDS, NOF },

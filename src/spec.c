@@ -764,9 +764,34 @@ apply(const struct spec *s, const struct input *in, const struct val *v, float *
 	return 0;
 }
 
-int
-spec_transform(const struct spec *s, json_t *inputs, int lax, float *out, char *err,
-    size_t errlen)
+/* A typed value as spec_read hands it out; the category text is copied when it was spelled from a number. */
+static void
+export_value(const struct input *in, const struct val *v, struct spec_value *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	if (v == NULL)
+		return;
+	sv->present = 1;
+	sv->num = v->num;
+	if (in->type == IT_CATEGORY) {
+		if (v->s == v->text) {
+			memcpy(sv->text, v->text, sizeof(sv->text));
+			sv->s = sv->text;
+		} else
+			sv->s = v->s;
+		sv->len = v->len;
+	} else if (in->type == IT_DATETIME)
+		sv->num = (double)v->t.days * 86400 + v->t.h * 3600 + v->t.mi * 60 + v->t.sec;
+}
+
+/*
+ * The one reading of a row: spec_transform and spec_read. out NULL: no
+ * columns, but every check (types, required, unknown-category policy
+ * "error") still runs. vals NULL: no typed values handed out.
+ */
+static int
+read_row(const struct spec *s, json_t *inputs, int lax, float *out,
+    struct spec_value *vals, char *err, size_t errlen)
 {
 	struct msg m;
 	struct val tmp;
@@ -808,10 +833,33 @@ spec_transform(const struct spec *s, json_t *inputs, int lax, float *out, char *
 				return -1;
 			v = &tmp;
 		}
-		if (apply(s, in, v, out, &m) == -1)
+		if (out != NULL) {
+			if (apply(s, in, v, out, &m) == -1)
+				return -1;
+		} else if (v != NULL && in->type == IT_CATEGORY && in->nknown > 0 &&
+		    in->unknown == UNK_ERROR &&
+		    cat_find(in->known, in->nknown, v->s, v->len) == NULL) {
+			unknown_category(in, v, &m);
 			return -1;
+		}
+		if (vals != NULL)
+			export_value(in, v, &vals[i]);
 	}
 	return 0;
+}
+
+int
+spec_transform(const struct spec *s, json_t *inputs, int lax, float *out, char *err,
+    size_t errlen)
+{
+	return read_row(s, inputs, lax, out, NULL, err, errlen);
+}
+
+int
+spec_read(const struct spec *s, json_t *inputs, int lax, float *out,
+    struct spec_value *vals, char *err, size_t errlen)
+{
+	return read_row(s, inputs, lax, out, vals, err, errlen);
 }
 
 /* Spec compilation. */

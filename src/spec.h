@@ -171,4 +171,25 @@ int spec_input_tzoff(const struct spec *s, size_t i);
 int spec_transform(const struct spec *s, json_t *inputs, int lax, float *out,
     char *err, size_t errlen) WUR;
 
+/* One raw input as serving reads it (spec_read). */
+struct spec_value {
+	int present;            /* 0: missing without a default (NaN to the booster) */
+	double num;             /* number, integer, boolean (0/1); datetime: seconds
+	                           since 1970-01-01 in the input's timezone */
+	const char *s;          /* category bytes: into the inputs object, or text */
+	size_t len;
+	char text[40];          /* a category spelled from a JSON number */
+};
+
+/*
+ * spec_transform that also hands out each input's typed value into
+ * vals[0..spec_ninputs) (s of a value may point into inputs or into the
+ * value's own text: do not copy a spec_value by assignment and keep s).
+ * out may be NULL: no columns are written, every check still runs (types,
+ * required, the "error" policy for unknown categories). Same messages as
+ * spec_transform.
+ */
+int spec_read(const struct spec *s, json_t *inputs, int lax, float *out,
+    struct spec_value *vals, char *err, size_t errlen) WUR;
+
 #endif

@@ -1,4 +1,4 @@
-/* verdict.c: the command-line tool — schema migrations and user administration (Postgres), the model registry (verdict's HTTP API). */
+/* verdict.c: the command-line tool — schema migrations and user administration (Postgres), the model registry and drift checks (verdict's HTTP API). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -40,12 +40,17 @@ usage(FILE *f)
 	    "                                        as NAME's next version (creating NAME),\n"
 	    "                                        then set its stage and alias\n"
 	    "  model list                            list registered models\n"
+	    "  model reference NAME VERSION --data FILE   store VERSION's reference profile\n"
+	    "                                        from a CSV with a header (or a JSON list)\n"
+	    "  drift --model NAME [--window 7d] [--version V]   compare recent predictions\n"
+	    "                                        with the references; exit 0 no drift,\n"
+	    "                                        3 dataset drift, 1 failed, 2 usage\n"
 	    "\n"
 	    "migrate and user work on the database; the config is found as verdictd\n"
 	    "finds it: --config, $VERDICT_CONFIG, ./var/verdict.conf (a checkout's local\n"
 	    "stack), then %s/verdict/verdict.conf.\n"
 	    "\n"
-	    "model commands talk to a running server over HTTP and take:\n"
+	    "model and drift commands talk to a running server over HTTP and take:\n"
 	    "  --url URL                 the server; else $VERDICT_URL, else the\n"
 	    "                            VERDICT_URL of ./var/stack.env (a checkout)\n"
 	    "  --token TOKEN             an API token; else $VERDICT_TOKEN\n"
@@ -654,6 +659,212 @@ out:
 	return rc;
 }
 
+/* The upload limit of POST /api/models/{name}/versions/{v}/reference (max_multipart_body's default). */
+#define REFERENCE_MAX ((off_t)64 << 20)
+
+static const char reference_usage[] =
+    "usage: verdict model reference NAME VERSION --data FILE\n"
+    "           [--url URL] [--token TOKEN | --user USER --password-stdin]\n";
+
+/* The whole of a checked file into a malloc'd buffer (*len bytes); NULL after printing why. */
+static char *
+slurp(const char *cmd, const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat sb;
+	char *p = NULL;
+
+	if (f == NULL || fstat(fileno(f), &sb) == -1 ||
+	    (p = malloc((size_t)sb.st_size + 1)) == NULL ||
+	    fread(p, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+		fprintf(stderr, "%s: %s: %s\n", cmd, path, strerror(errno ? errno : EIO));
+		free(p);
+		p = NULL;
+	} else
+		*len = (size_t)sb.st_size;
+	if (f != NULL)
+		fclose(f);
+	return p;
+}
+
+/*
+ * Uploads FILE as the reference profile of NAME's version VERSION: a JSON
+ * list of raw rows when its first non-blank byte is '[', else CSV with a
+ * header. Exit status 0, 1 (refused: the server's message names the row
+ * and field), 2 (usage).
+ */
+static int
+cmd_model_reference(int argc, char **argv)
+{
+	static const char cmd[] = "verdict model reference";
+	const char *pos[2] = { NULL, NULL }, *data = NULL;
+	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct client_resp r = { 0, NULL, "", "" };
+	struct client *c = NULL;
+	enum client_status st;
+	char path[1024], *body = NULL;
+	size_t len = 0, k = 0;
+	int np = 0, rc;
+
+	for (int i = 2; i < argc; i++) {
+		int o = remote_option(argc, argv, &i, &rm);
+
+		if (o == 0)
+			o = opt_value(argc, argv, &i, "--data", &data);
+		if (o == 1)
+			continue;
+		if (o == -1) {
+			fprintf(stderr, "%s: %s needs a value\n", cmd, argv[i]);
+			goto usage;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(reference_usage, stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-' || np == 2) {
+			fprintf(stderr, "%s: unexpected argument %s\n", cmd, argv[i]);
+			goto usage;
+		}
+		pos[np++] = argv[i];
+	}
+	if (np != 2 || data == NULL)
+		goto usage;
+	if (strlen(pos[1]) == 0 || strlen(pos[1]) > 9 ||
+	    strspn(pos[1], "0123456789") != strlen(pos[1])) {
+		fprintf(stderr, "%s: VERSION must be a version number\n", cmd);
+		goto usage;
+	}
+	if (check_file(cmd, "data", data, REFERENCE_MAX) == -1)
+		return 1;
+	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+		return rc;
+	rc = 1;
+	if ((body = slurp(cmd, data, &len)) == NULL)
+		goto out;
+	while (k < len && strchr(" \t\r\n", body[k]) != NULL)
+		k++;
+	if (client_path(path, sizeof(path), "api", "models", pos[0], "versions", pos[1],
+	    "reference", NULL) == -1) {
+		fprintf(stderr, "%s: model name too long\n", cmd);
+		goto out;
+	}
+	st = client_body(c, path, k < len && body[k] == '[' ? "application/json" : "text/csv",
+	    body, len, &r);
+	if (st != CLIENT_OK) {
+		rc = api_failed(cmd, st, &r);
+		goto out;
+	}
+	printf("reference of %s version %s: %lld rows\n", pos[0], pos[1],
+	    (long long)json_integer_value(json_object_get(r.json, "rows")));
+	rc = 0;
+out:
+	client_resp_free(&r);
+	client_free(c);
+	free(body);
+	return rc;
+usage:
+	fputs(reference_usage, stderr);
+	return 2;
+}
+
+static const char drift_usage[] =
+    "usage: verdict drift --model NAME [--window 7d] [--version V]\n"
+    "           [--url URL] [--token TOKEN | --user USER --password-stdin]\n";
+
+/*
+ * Runs a drift check now (POST /api/models/NAME/drift) and prints one line
+ * per version. Exit status 0 no dataset drift, 3 dataset drift in some
+ * version, 1 failed, 2 usage: a timer or a cron job can act on it.
+ */
+static int
+cmd_drift(int argc, char **argv)
+{
+	static const char cmd[] = "verdict drift";
+	const char *name = NULL, *window = "7d", *version = NULL;
+	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct client_resp r = { 0, NULL, "", "" };
+	struct client *c = NULL;
+	enum client_status st;
+	json_t *body = NULL, *rep, *f;
+	char path[1024];
+	size_t i, k;
+	int rc;
+
+	for (int a = 1; a < argc; a++) {
+		int o = remote_option(argc, argv, &a, &rm);
+
+		if (o == 0 && (o = opt_value(argc, argv, &a, "--model", &name)) == 0 &&
+		    (o = opt_value(argc, argv, &a, "--window", &window)) == 0)
+			o = opt_value(argc, argv, &a, "--version", &version);
+		if (o == 1)
+			continue;
+		if (o == -1) {
+			fprintf(stderr, "%s: %s needs a value\n", cmd, argv[a]);
+			goto usage;
+		}
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			fputs(drift_usage, stdout);
+			return 0;
+		}
+		fprintf(stderr, "%s: unexpected argument %s\n", cmd, argv[a]);
+		goto usage;
+	}
+	if (name == NULL)
+		goto usage;
+	if (version != NULL && (strlen(version) == 0 || strlen(version) > 9 ||
+	    strspn(version, "0123456789") != strlen(version))) {
+		fprintf(stderr, "%s: --version must be a version number\n", cmd);
+		goto usage;
+	}
+	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+		return rc;
+	rc = 1;
+	body = json_pack("{s:s}", "window", window);
+	if (version != NULL)
+		json_object_set_new(body, "version", json_integer(atoll(version)));
+	if (client_path(path, sizeof(path), "api", "models", name, "drift", NULL) == -1) {
+		fprintf(stderr, "%s: model name too long\n", cmd);
+		goto out;
+	}
+	if ((st = client_json(c, "POST", path, body, &r)) != CLIENT_OK) {
+		rc = api_failed(cmd, st, &r);
+		goto out;
+	}
+	json_array_foreach(json_object_get(r.json, "reports"), i, rep) {
+		int dd = json_is_true(json_object_get(rep, "dataset_drift"));
+
+		printf("%s version %lld: %s, %lld of %lld inputs drifted (report %lld, %lld "
+		    "predictions in %s)", name,
+		    (long long)json_integer_value(json_object_get(rep, "version")),
+		    dd ? "DATASET DRIFT" : "no dataset drift",
+		    (long long)json_integer_value(json_object_get(rep, "n_drifted")),
+		    (long long)json_integer_value(json_object_get(rep, "n_features")),
+		    (long long)json_integer_value(json_object_get(rep, "report_id")),
+		    (long long)json_integer_value(json_object_get(rep, "current_rows")),
+		    json_string_value(json_object_get(r.json, "window")));
+		json_array_foreach(json_object_get(rep, "features"), k, f)
+			if (json_is_true(json_object_get(f, "drifted")))
+				printf("%s %s", k ? "," : ":",
+				    json_string_value(json_object_get(f, "name")));
+		if (json_is_true(json_object_get(json_object_get(rep, "prediction"), "drifted")))
+			printf("; prediction drift");
+		printf("\n");
+	}
+	json_array_foreach(json_object_get(r.json, "skipped"), i, rep)
+		printf("%s version %lld: skipped, %s\n", name,
+		    (long long)json_integer_value(json_object_get(rep, "version")),
+		    json_string_value(json_object_get(rep, "reason")));
+	rc = json_is_true(json_object_get(r.json, "dataset_drift")) ? 3 : 0;
+out:
+	json_decref(body);
+	client_resp_free(&r);
+	client_free(c);
+	return rc;
+usage:
+	fputs(drift_usage, stderr);
+	return 2;
+}
+
 static int
 cmd_model(int argc, char **argv)
 {
@@ -661,6 +872,8 @@ cmd_model(int argc, char **argv)
 		return cmd_model_register(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return cmd_model_list(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "reference"))
+		return cmd_model_reference(argc, argv);
 	usage(stderr);
 	return 2;
 }
@@ -695,6 +908,8 @@ main(int argc, char *argv[])
 	/* model commands talk HTTP to a server: no config, no database. */
 	if (!strcmp(argv[optind], "model"))
 		return cmd_model(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "drift"))
+		return cmd_drift(argc - optind, argv + optind);
 	if (cfgpath == NULL)
 		cfgpath = config_find();
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) == -1) {
