@@ -436,6 +436,41 @@
 	X(INPUT_TAG_SET, 0, "INSERT INTO input_tags (run_uuid, dataset_id, key, value) " \
 	    "VALUES ($1, $2::bigint, $3, $4) ON CONFLICT (run_uuid, dataset_id, key) " \
 	    "DO UPDATE SET value = EXCLUDED.value") \
+	/* tracking pages: the experiments list with active run counts and the newest run */ \
+	X(EXP_OVERVIEW, 1, "SELECT e.experiment_id, e.name, e.lifecycle_stage, e.creation_time, " \
+	    "greatest(e.last_update_time, coalesce((SELECT max(r.start_time) FROM runs r " \
+	    "WHERE r.experiment_id = e.experiment_id), 0)), (SELECT count(*) FROM runs r " \
+	    "WHERE r.experiment_id = e.experiment_id AND r.lifecycle_stage = 'active') " \
+	    "FROM experiments e WHERE e.lifecycle_stage = ANY($1::text[]) AND ($2 = '' OR " \
+	    "e.name ILIKE '%' || $2 || '%' ESCAPE '\\') " \
+	    "ORDER BY e.last_update_time DESC, e.experiment_id DESC LIMIT $3::int") \
+	X(RUN_MODEL_VERSIONS, 1, "SELECT name, version, stage FROM model_versions " \
+	    "WHERE run_id = $1 ORDER BY name, version") \
+	/* Per-pixel aggregation of one history: $3 'step' or 'time' picks x, $4 buckets. \
+	 * The bucket bounds come from the first and last points by step (index probes, \
+	 * not a scan); points outside them (timestamps out of step order) are clamped \
+	 * into the edge buckets, and each bucket reports its own exact x range. */ \
+	X(METRIC_BUCKETS, 1, "WITH b AS (SELECT f.step AS s0, f.timestamp AS t0, l.step AS s1, " \
+	    "l.timestamp AS t1 FROM (SELECT step, timestamp FROM metrics WHERE run_uuid = $1 " \
+	    "AND key = $2 ORDER BY step, timestamp LIMIT 1) f, (SELECT step, timestamp FROM " \
+	    "metrics WHERE run_uuid = $1 AND key = $2 ORDER BY step DESC, timestamp DESC " \
+	    "LIMIT 1) l), p AS (SELECT CASE WHEN $3 = 'step' THEN m.step ELSE m.timestamp END " \
+	    "AS x, CASE WHEN $3 = 'step' THEN b.s0 ELSE least(b.t0, b.t1) END AS x0, " \
+	    "CASE WHEN $3 = 'step' THEN b.s1 - b.s0 ELSE abs(b.t1 - b.t0) END AS dx, m.value " \
+	    "FROM metrics m, b WHERE m.run_uuid = $1 AND m.key = $2 AND NOT m.is_nan " \
+	    "AND m.value > '-Infinity' AND m.value < 'Infinity') " \
+	    "SELECT least(greatest(floor((x - x0)::float8 * $4::int / greatest(dx, 1)), 0), " \
+	    "$4::int - 1)::int AS k, min(x), max(x), min(value), max(value), avg(value), " \
+	    "count(*) FROM p GROUP BY k ORDER BY k") \
+	/* Sparklines: $2 evenly spaced steps per key, each an index probe. */ \
+	X(METRIC_SPARKS, 1, "SELECT l.key, p.step, p.value FROM latest_metrics l " \
+	    "CROSS JOIN LATERAL (SELECT min(step) AS lo, max(step) AS hi FROM metrics m " \
+	    "WHERE m.run_uuid = l.run_uuid AND m.key = l.key) b " \
+	    "CROSS JOIN LATERAL generate_series(0, $2::int - 1) s(i) " \
+	    "CROSS JOIN LATERAL (SELECT step, value FROM metrics m WHERE m.run_uuid = l.run_uuid " \
+	    "AND m.key = l.key AND m.step >= b.lo + (b.hi - b.lo) * s.i / greatest($2::int - 1, 1) " \
+	    "AND NOT m.is_nan ORDER BY step LIMIT 1) p " \
+	    "WHERE l.run_uuid = $1 ORDER BY l.key, s.i") \
 	/* tracking: metric history; the keyset is (step, timestamp, value) plus a skip */ \
 	X(METRIC_HISTORY, 1, "SELECT value, timestamp, step, is_nan FROM metrics " \
 	    "WHERE run_uuid = $1 AND key = $2 AND ($3::bigint IS NULL OR " \

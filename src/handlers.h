@@ -98,6 +98,20 @@ int page_model_predict_post(struct req *r);
 /* Shared with page-feedback.c: the model list of /models (new reference; NULL on a DB error). */
 json_t *page_model_list(struct req *r);
 
+/* page-experiments.c */
+int page_experiments(struct req *r);
+int page_experiments_create(struct req *r);
+int page_experiment(struct req *r);
+int page_experiment_csv(struct req *r);
+int page_experiment_delete(struct req *r);
+int page_experiment_restore(struct req *r);
+
+/* page-runs.c */
+int page_run(struct req *r);
+int page_metric(struct req *r);
+int page_metric_csv(struct req *r);
+int page_compare(struct req *r);
+
 /* api-feedback.c */
 int api_prediction_feedback(struct req *r);
 int api_feedback_bulk(struct req *r);

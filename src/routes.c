@@ -273,6 +273,47 @@ static const struct field f_trk_bulk[] = {
 	{ "end_step", FT_INT, 0, 0, 0, 0, 0, NULL },
 	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
 };
+/*
+ * Experiment browsing (HTML). The runs view keeps its whole state in the
+ * query string, so a view can be shared; page-experiments.c reads these by
+ * position. cols, prev and runs are lists: repeated, or comma-separated.
+ */
+static const char *const exp_views[] = { "active", "deleted", "all", NULL };
+static const struct field f_experiments[] = {
+	{ "q", FT_STRING, 0, 0, 500, 0, 0, NULL },
+	{ "view", FT_ENUM, 0, 0, 0, 0, 0, exp_views },
+};
+static const struct field f_experiment_new[] = {
+	{ "name", FT_STRING, 1, 1, 2000, 0, 0, NULL },
+};
+static const struct field f_runs_view[] = {
+	{ "filter", FT_STRING, 0, 0, SEARCH_FILTER_MAX, 0, 0, NULL },
+	{ "order", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "cols", FT_LIST, 0, 0, 16000, 0, 0, NULL },
+	{ "view", FT_ENUM, 0, 0, 0, 0, 0, exp_views },
+	{ "page_token", FT_STRING, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+	{ "prev", FT_LIST, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+	{ "n", FT_INT, 0, 1, 1000, 0, 0, NULL },
+};
+static const char *const metric_x[] = { "step", "time", "relative", NULL };
+static const struct field f_metric_page[] = {
+	{ "key", FT_STRING, 0, 1, 1000, 0, 0, NULL },
+	{ "x", FT_ENUM, 0, 0, 0, 0, 0, metric_x },
+	{ "smooth", FT_NUMBER, 0, 0, 0, 0, 0.99, NULL },
+	{ "log", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+	{ "runs", FT_LIST, 0, 0, 4000, 0, 0, NULL },
+};
+static const struct field f_metric_csv[] = {
+	{ "key", FT_STRING, 1, 1, 1000, 0, 0, NULL },
+};
+static const struct field f_compare[] = {
+	{ "runs", FT_LIST, 1, 1, 8000, 0, 0, NULL },
+	{ "metric", FT_STRING, 0, 1, 1000, 0, 0, NULL },
+	{ "param", FT_STRING, 0, 1, 1000, 0, 0, NULL },
+	{ "diff", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+	{ "axes", FT_LIST, 0, 0, 8000, 0, 0, NULL },
+};
+
 #define MLF_GET (R_DB | R_MLFLOW)
 #define MLF_POST (R_DB | R_BODY_JSON | R_MLFLOW)
 
@@ -379,6 +420,20 @@ const struct route routes[] = {
 	{ "POST",   "/predictions/{id}/feedback",    page_prediction_feedback_post, AUTH_USER, RK_HTML, R_DB | FORM,       F(f_truth_form) },
 	{ "GET",    "/feedback/upload",              page_feedback_upload,        AUTH_USER,   RK_HTML, R_DB,              NOF },
 	{ "POST",   "/feedback/upload",              page_feedback_upload_post,   AUTH_USER,   RK_HTML, R_DB | R_BODY_MULTI, F(f_feedback_upload) },
+
+	/* experiment tracking: HTML */
+	{ "GET",    "/experiments",                  page_experiments,            AUTH_USER,   RK_HTML, R_DB,              F(f_experiments) },
+	{ "POST",   "/experiments",                  page_experiments_create,     AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_experiment_new) },
+	{ "GET",    "/experiments/{id}",             page_experiment,             AUTH_USER,   RK_HTML, R_DB,              F(f_runs_view) },
+	{ "GET",    "/experiments/{id}/runs.csv",    page_experiment_csv,         AUTH_USER,   RK_HTML, R_DB,              F(f_runs_view) },
+	{ "POST",   "/experiments/{id}/delete",      page_experiment_delete,      AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "POST",   "/experiments/{id}/restore",     page_experiment_restore,     AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
+	{ "GET",    "/runs/{id}",                    page_run,                    AUTH_USER,   RK_HTML, R_DB,              NOF },
+	/* keys holding a '/' cannot be one path segment: /runs/{id}/metric?key=a/b */
+	{ "GET",    "/runs/{id}/metrics/{key}",      page_metric,                 AUTH_USER,   RK_HTML, R_DB,              F(f_metric_page) },
+	{ "GET",    "/runs/{id}/metric",             page_metric,                 AUTH_USER,   RK_HTML, R_DB,              F(f_metric_page) },
+	{ "GET",    "/runs/{id}/metric.csv",         page_metric_csv,             AUTH_USER,   RK_HTML, R_DB,              F(f_metric_csv) },
+	{ "GET",    "/compare",                      page_compare,                AUTH_USER,   RK_HTML, R_DB,              F(f_compare) },
 
 	/* accounts: JSON */
 	{ "POST",   "/api/signup",                   api_signup,                  AUTH_PUBLIC, RK_JSON, R_DB | JSON_OR_FORM, F(f_credentials) },

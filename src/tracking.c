@@ -1766,3 +1766,191 @@ tracking_metric_bulk(struct req *r, const char *const *run_ids, size_t nruns,
 	*out = json_pack("{s:o}", "metrics", list);
 	return *out != NULL ? 0 : -1;
 }
+
+/* ---- reads for the HTML pages ---- */
+
+int
+tracking_experiment_overview(struct req *r, enum trk_view view, const char *name_part,
+    long long limit, json_t **out)
+{
+	struct buf like;
+	char lim[24];
+	const char *vals[3] = { view_stages(view), NULL, lim };
+	PGresult *res;
+	json_t *list;
+	int rc = -1;
+
+	*out = NULL;
+	/* The name part is literal: LIKE's own characters are escaped. */
+	buf_init(&like, 4 * TRK_EXP_NAME_MAX + 16);
+	for (const char *p = name_part; *p != '\0'; p++)
+		if ((strchr("\\%_", *p) != NULL && buf_addc(&like, '\\') == -1) ||
+		    buf_addc(&like, *p) == -1) {
+			resp_error_code(r, ERR_INVALID, "the name to search for is too long");
+			rc = 1;
+			goto out;
+		}
+	if ((vals[1] = arena_strdup(r->a, buf_str(&like))) == NULL)
+		goto out;
+	snprintf(lim, sizeof(lim), "%lld", limit < 1 ? 1 : limit > TRK_OVERVIEW_MAX ?
+	    TRK_OVERVIEW_MAX : limit);
+	if ((res = db_exec(r->db, STMT_EXP_OVERVIEW, 3, vals)) == NULL)
+		goto out;
+	list = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		enum perm p;
+
+		/* Only what the caller may read, as experiments/search. */
+		if (perm_experiment(r, PQgetvalue(res, i, 0), &p) == -1) {
+			PQclear(res);
+			json_decref(list);
+			goto out;
+		}
+		if (p < PERM_READ)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
+		    "experiment_id", PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1),
+		    "lifecycle_stage", PQgetvalue(res, i, 2), "creation_time",
+		    i64(PQgetvalue(res, i, 3)), "last_update_time", i64(PQgetvalue(res, i, 4)),
+		    "runs", i64(PQgetvalue(res, i, 5))));
+	}
+	PQclear(res);
+	*out = list;
+	rc = 0;
+out:
+	buf_free(&like);
+	return rc;
+}
+
+int
+tracking_run_search_check(struct req *r, const char *filter, const char *const *order_by,
+    size_t norder, char *err, size_t errlen)
+{
+	struct search_query q;
+
+	return search_compile(r->a, SEARCH_RUNS, filter, order_by, norder, NULL, &q, err,
+	    errlen);
+}
+
+size_t
+tracking_search_error_position(const char *err)
+{
+	const char *p = strstr(err, "at position ");
+
+	return p != NULL ? (size_t)strtoul(p + 12, NULL, 10) : 0;
+}
+
+int
+tracking_runs_get(struct req *r, const char *const *ids, size_t n, json_t **out)
+{
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = check_run_id(r, ids[i])) != 0 ||
+		    (rc = perm_require_run(r, ids[i], PERM_READ)) != 0)
+			return rc;
+	return runs_load(r, ids, n, out) == -1 ? -1 : 0;
+}
+
+int
+tracking_run_model_versions(struct req *r, const char *run_id, json_t **out)
+{
+	const char *vals[1] = { run_id };
+	PGresult *res;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_run_id(r, run_id)) != 0)
+		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
+		return rc;
+	if ((res = db_exec(r->db, STMT_RUN_MODEL_VERSIONS, 1, vals)) == NULL)
+		return -1;
+	*out = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(*out, json_pack("{s:s, s:o, s:s}", "name",
+		    PQgetvalue(res, i, 0), "version", i64(PQgetvalue(res, i, 1)), "stage",
+		    PQgetvalue(res, i, 2)));
+	PQclear(res);
+	return 0;
+}
+
+int
+tracking_run_sparklines(struct req *r, const char *run_id, int npoints, json_t **out)
+{
+	char np[16];
+	const char *vals[2] = { run_id, np };
+	PGresult *res;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_run_id(r, run_id)) != 0)
+		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
+		return rc;
+	snprintf(np, sizeof(np), "%d", npoints < 2 ? 2 : npoints > 500 ? 500 : npoints);
+	if ((res = db_exec(r->db, STMT_METRIC_SPARKS, 2, vals)) == NULL)
+		return -1;
+	*out = json_object();
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *k = PQgetvalue(res, i, 0);
+		json_t *a = json_object_get(*out, k), *last;
+
+		if (a == NULL) {
+			a = json_array();
+			json_object_set_new(*out, k, a);
+		}
+		/* Sparse steps make neighbouring probes land on one point: keep it once. */
+		last = json_array_get(a, json_array_size(a) - 1);
+		if (last != NULL && json_integer_value(json_array_get(last, 0)) ==
+		    strtoll(PQgetvalue(res, i, 1), NULL, 10))
+			continue;
+		json_array_append_new(a, json_pack("[o, o]", i64(PQgetvalue(res, i, 1)),
+		    json_number_or_null(strtod(PQgetvalue(res, i, 2), NULL))));
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+tracking_metric_buckets(struct req *r, const char *run_id, const char *key, const char *x,
+    int nbuckets, json_t **out)
+{
+	char nb[16];
+	const char *vals[4] = { run_id, key, x, nb };
+	const char *sv[1] = { run_id };
+	PGresult *res;
+	int rc, rows;
+
+	*out = NULL;
+	if ((rc = check_run_id(r, run_id)) != 0)
+		return rc;
+	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
+		return rc;
+	if (strcmp(x, "step") != 0 && strcmp(x, "time") != 0) {
+		resp_error_code(r, ERR_INVALID, "x must be step or time, not '%.40s'", x);
+		return 1;
+	}
+	if ((res = db_exec(r->db, STMT_RUN_STATE, 1, sv)) == NULL)
+		return -1;
+	rows = PQntuples(res);
+	PQclear(res);
+	if (rows != 1) {
+		resp_error_code(r, ERR_MISSING, "Run with id=%s not found", run_id);
+		return 1;
+	}
+	snprintf(nb, sizeof(nb), "%d", nbuckets < 1 ? 1 : nbuckets > TRK_BUCKETS_MAX ?
+	    TRK_BUCKETS_MAX : nbuckets);
+	if ((res = db_exec(r->db, STMT_METRIC_BUCKETS, 4, vals)) == NULL)
+		return -1;
+	*out = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(*out, json_pack("[f, f, f, f, f, I]",
+		    strtod(PQgetvalue(res, i, 1), NULL), strtod(PQgetvalue(res, i, 2), NULL),
+		    strtod(PQgetvalue(res, i, 3), NULL), strtod(PQgetvalue(res, i, 4), NULL),
+		    strtod(PQgetvalue(res, i, 5), NULL),
+		    (json_int_t)strtoll(PQgetvalue(res, i, 6), NULL, 10)));
+	PQclear(res);
+	return 0;
+}

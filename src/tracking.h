@@ -77,4 +77,56 @@ int tracking_metric_bulk(struct req *r, const char *const *run_ids, size_t nruns
     const char *key, const long long *start_step, const long long *end_step,
     long long max_results, json_t **out);
 
+
+/* ---- reads for the HTML pages (page-experiments.c, page-runs.c) ---- */
+
+#define TRK_OVERVIEW_MAX 1000   /* experiments on the list page */
+
+/*
+ * Experiments in view whose name contains name_part (case-insensitive,
+ * taken literally; "" for all), newest first, at most limit: an array of
+ * {experiment_id, name, lifecycle_stage, creation_time, last_update_time
+ * (the later of the experiment's and its newest run's), runs (active)}.
+ */
+int tracking_experiment_overview(struct req *r, enum trk_view view, const char *name_part,
+    long long limit, json_t **out);
+
+/*
+ * Whether filter and order_by[0..norder) compile for runs/search; writes
+ * the message (naming the position) into err and returns -1 when not.
+ * Answers nothing: the page shows the message next to the filter box.
+ */
+int tracking_run_search_check(struct req *r, const char *filter,
+    const char *const *order_by, size_t norder, char *err, size_t errlen);
+
+/* The 1-based position named by a search error message, 0 when it names none. */
+size_t tracking_search_error_position(const char *err);
+
+/*
+ * Full runs (MLflow's {info, data, inputs}) for ids[0..n), in that order;
+ * ids that name no run are left out (the caller tells which). Malformed ids
+ * are answered as tracking_run_get does.
+ */
+int tracking_runs_get(struct req *r, const char *const *ids, size_t n, json_t **out);
+
+/* Model versions registered from run_id: an array of {name, version, stage}. */
+int tracking_run_model_versions(struct req *r, const char *run_id, json_t **out);
+
+/*
+ * Sparklines of every metric of a run: an object key → array of [step,
+ * value], at most npoints evenly spaced steps each (index probes, so a
+ * 1M-point history costs as much as a short one).
+ */
+int tracking_run_sparklines(struct req *r, const char *run_id, int npoints, json_t **out);
+
+/*
+ * One metric's history, aggregated per x bucket for drawing: x is "step" or
+ * "time" (the timestamp), nbuckets at most TRK_BUCKETS_MAX. *out is an
+ * array of [x_min, x_max, y_min, y_max, y_mean, count] by x, NaN and
+ * infinite values left out; an unknown run is a 404, an empty history [].
+ */
+#define TRK_BUCKETS_MAX 4000
+int tracking_metric_buckets(struct req *r, const char *run_id, const char *key,
+    const char *x, int nbuckets, json_t **out);
+
 #endif

@@ -168,6 +168,8 @@ static const struct cell matrix[] = {
 	{ "GET", "/models/%M/predict", NULL,                                      { 200, 200, 200, 404, 200 } },
 	{ "GET", "/predictions/%P", NULL,                                         { 200, 200, 200, 404, 200 } },
 	{ "GET", "/verify?model=%M", NULL,                                        { 200, 200, 200, 404, 200 } },
+	{ "GET", "/experiments/%E", NULL,                                         { 200, 200, 200, 404, 200 } },
+	{ "GET", "/runs/%R", NULL,                                                { 200, 200, 200, 404, 200 } },
 	{ "POST", "/api/predictions/%P/feedback", "{\"true_value\":1.5}",         { 409, 409, 409, 404, 201 } },
 	{ "POST", "/api/models/%M/versions/1/stage", "{\"stage\":\"Staging\"}",    { 200, 403, 200, 404, 200 } },
 	{ "PUT", "/api/models/%M/aliases/champ", "{\"version\":1}",               { 200, 403, 200, 404, 200 } },
@@ -245,6 +247,12 @@ START_TEST(lists_hold_only_readable)
 	free(b);
 	ck_assert_int_eq(call(READER, "GET", "/models", NULL, &b), 200);
 	ck_assert_ptr_nonnull(strstr(b, model));
+	free(b);
+	ck_assert_int_eq(call(STRANGER, "GET", "/experiments", NULL, &b), 200);
+	ck_assert_ptr_null(strstr(b, exper));
+	free(b);
+	ck_assert_int_eq(call(READER, "GET", "/experiments", NULL, &b), 200);
+	ck_assert_ptr_nonnull(strstr(b, exper));
 	free(b);
 }
 END_TEST

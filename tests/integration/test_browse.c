@@ -1,0 +1,568 @@
+/* test_browse.c: the experiment-browsing pages end to end — data logged through the MLflow API, then every page: status, content, filter/sort/pages, inline errors, CSV, compare, a downsampled 100k-point chart, hostile names, and tidy on each page. */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define HOSTILE "<script>alert(1)</script>\\\"'"    /* as it sits in a JSON string */
+#define HOSTILE_RAW "<script>alert(1)</script>\"'"
+
+static char hdr[256];
+
+/* ---- helpers ---- */
+
+static long
+api(const char *path, json_t **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static long
+api(const char *path, json_t **out, const char *fmt, ...)
+{
+	static char body[1 << 20];
+	struct http_resp r;
+	va_list ap;
+	long st;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	st = fx_call(hdr, "POST", path, "application/json", body, &r);
+	ck_assert_msg(st == 200, "POST %s: %ld %s", path, st, r.body);
+	if (out != NULL)
+		*out = http_json(&r);
+	http_resp_free(&r);
+	return st;
+}
+
+/* Runs tidy -errors -q on body: fails the test on any error (warnings are printed). */
+static void
+tidy_ok(const char *what, const char *body)
+{
+	char path[] = "/tmp/verdict-tidy-XXXXXX", cmd[256];
+	int fd = mkstemp(path), st;
+	FILE *p;
+	char line[512];
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "tidy -errors -q %s 2>&1", path);
+	ck_assert_msg((p = popen(cmd, "r")) != NULL, "tidy did not start");
+	while (fgets(line, sizeof(line), p) != NULL)
+		fprintf(stderr, "tidy %s: %s", what, line);
+	st = pclose(p);
+	unlink(path);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) < 2, "tidy found errors in %s (exit %d)",
+	    what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* GET path as the test user; asserts the status; the body (caller frees) tidied when HTML. */
+static char *
+page(long want, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *
+page(long want, const char *fmt, ...)
+{
+	char path[16384], ct[128];
+	struct http_resp r;
+	va_list ap;
+	char *body;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(fx_call(hdr, "GET", path, NULL, NULL, &r) == want, "GET %s: %ld, want "
+	    "%ld: %.600s", path, r.status, want, r.body);
+	if (http_header(&r, "Content-Type", ct, sizeof(ct)) != NULL && strstr(ct, "text/html"))
+		tidy_ok(path, r.body);
+	body = strdup(r.body);
+	http_resp_free(&r);
+	return body;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void
+uniq(char *buf, size_t len, const char *what)
+{
+	static int n;
+
+	snprintf(buf, len, "%s-%d-%d", what, (int)getpid(), ++n);
+}
+
+static void
+mkexp(const char *name, char *id, size_t len)
+{
+	json_t *j;
+
+	api("/api/2.0/mlflow/experiments/create", &j, "{\"name\":\"%s\"}", name);
+	snprintf(id, len, "%s", json_string_value(json_object_get(j, "experiment_id")));
+	json_decref(j);
+}
+
+static void
+mkrun(const char *exp, const char *name, const char *tags, char *id, size_t len)
+{
+	json_t *j;
+
+	api("/api/2.0/mlflow/runs/create", &j, "{\"experiment_id\":\"%s\",\"run_name\":\"%s\","
+	    "\"tags\":[%s]}", exp, name, tags ? tags : "");
+	snprintf(id, len, "%s", json_string_value(json_object_get(json_object_get(
+	    json_object_get(j, "run"), "info"), "run_id")));
+	json_decref(j);
+}
+
+/* Five runs r0..r4: lr 0.0i, model xgb/lgbm, rmse 1 - i/10 over 10 steps, a tag. */
+struct five {
+	char exp[32], run[5][40];
+};
+
+static void
+five_runs(struct five *f, const char *expname)
+{
+	mkexp(expname, f->exp, sizeof(f->exp));
+	for (int i = 0; i < 5; i++) {
+		char name[16], metrics[4096];
+		size_t n = 0;
+
+		snprintf(name, sizeof(name), "r%d", i);
+		mkrun(f->exp, name, NULL, f->run[i], sizeof(f->run[i]));
+		for (int s = 0; s < 10; s++)
+			n += (size_t)snprintf(metrics + n, sizeof(metrics) - n, "%s{\"key\":\"rmse\","
+			    "\"value\":%g,\"timestamp\":%d,\"step\":%d}", s ? "," : "",
+			    1.0 - i / 10.0 + (9 - s) * 0.01, 1700000000 + s * 1000, s);
+		api("/api/2.0/mlflow/runs/log-batch", NULL, "{\"run_id\":\"%s\",\"metrics\":[%s,"
+		    "{\"key\":\"acc\",\"value\":%g,\"timestamp\":1,\"step\":0}],\"params\":["
+		    "{\"key\":\"lr\",\"value\":\"0.0%d\"},{\"key\":\"model\",\"value\":\"%s\"},"
+		    "{\"key\":\"depth\",\"value\":\"6\"}],\"tags\":[{\"key\":\"team\","
+		    "\"value\":\"t%d\"}]}", f->run[i], metrics, 0.5 + i / 10.0, i + 1,
+		    i % 2 ? "lgbm" : "xgb", i);
+	}
+}
+
+/* ---- tests ---- */
+
+START_TEST(experiments_list_create_delete_restore)
+{
+	char name[64], id[32], path[128], loc[256], *b;
+	struct http_resp r;
+
+	uniq(name, sizeof(name), "listed");
+	mkexp(name, id, sizeof(id));
+	b = page(200, "/experiments");
+	ck_assert_ptr_nonnull(strstr(b, name));
+	ck_assert_ptr_nonnull(strstr(b, "href=\"/experiments/"));
+	ck_assert_ptr_nonnull(strstr(b, "<time datetime=\""));
+	ck_assert_ptr_nonnull(strstr(b, "href=\"/experiments\">Experiments</a>"));
+	free(b);
+	/* name search: literal, case-insensitive; % is no wildcard */
+	b = page(200, "/experiments?q=%s", name + 1);
+	ck_assert_ptr_nonnull(strstr(b, name));
+	free(b);
+	b = page(200, "/experiments?q=%%25%%25nothing");
+	ck_assert_ptr_null(strstr(b, name));
+	ck_assert_ptr_nonnull(strstr(b, "class=\"empty\""));
+	free(b);
+	/* create through the form */
+	uniq(name, sizeof(name), "formmade");
+	snprintf(path, sizeof(path), "name=%s", name);
+	ck_assert_int_eq(fx_call(hdr, "POST", "/experiments", "application/x-www-form-urlencoded",
+	    path, &r), 303);
+	ck_assert_ptr_nonnull(http_header(&r, "Location", loc, sizeof(loc)));
+	ck_assert_msg(!strncmp(loc, "/experiments/", 13), "%s", loc);
+	http_resp_free(&r);
+	b = page(200, "%s", loc);
+	ck_assert_ptr_nonnull(strstr(b, name));
+	ck_assert_ptr_nonnull(strstr(b, "MLFLOW_TRACKING_URI"));     /* the empty state */
+	free(b);
+	/* the same name again: a 400 page naming the problem */
+	ck_assert_int_eq(fx_call(hdr, "POST", "/experiments", "application/x-www-form-urlencoded",
+	    path, &r), 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "already exists"));
+	http_resp_free(&r);
+	/* delete, listed under deleted, restore */
+	snprintf(path, sizeof(path), "%s/delete", loc);
+	ck_assert_int_eq(fx_call(hdr, "POST", path, "application/x-www-form-urlencoded", "", &r),
+	    303);
+	http_resp_free(&r);
+	b = page(200, "/experiments");
+	ck_assert_ptr_null(strstr(b, name));
+	free(b);
+	b = page(200, "/experiments?view=deleted");
+	ck_assert_ptr_nonnull(strstr(b, name));
+	ck_assert_ptr_nonnull(strstr(b, "/restore\""));
+	free(b);
+	snprintf(path, sizeof(path), "%s/restore", loc);
+	ck_assert_int_eq(fx_call(hdr, "POST", path, "application/x-www-form-urlencoded", "", &r),
+	    303);
+	http_resp_free(&r);
+	b = page(200, "/experiments");
+	ck_assert_ptr_nonnull(strstr(b, name));
+	free(b);
+	/* bad input: 4xx pages that say what is wrong */
+	b = page(400, "/experiments?view=sideways");
+	ck_assert_ptr_nonnull(strstr(b, "view"));
+	free(b);
+	free(page(404, "/experiments/987654321"));
+	free(page(400, "/experiments/x%%27y"));
+	/* anonymous: sent to log in */
+	ck_assert_int_eq(fx_call(NULL, "GET", "/experiments", NULL, NULL, &r) / 100, 3);
+	http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(runs_table_filter_sort_pages)
+{
+	struct five f;
+	char name[64], *b, *p, *next, *prev, url[8192];
+
+	uniq(name, sizeof(name), "table");
+	five_runs(&f, name);
+	/* default: attributes, the metrics and params as columns, newest first */
+	b = page(200, "/experiments/%s", f.exp);
+	ck_assert_int_eq(count(b, "name=\"runs\" value=\""), 5);
+	ck_assert_ptr_nonnull(strstr(b, "metrics.rmse"));
+	ck_assert_ptr_nonnull(strstr(b, "params.lr"));
+	ck_assert_msg(strstr(b, ">r4</a>") < strstr(b, ">r0</a>"), "newest first");
+	ck_assert_ptr_nonnull(strstr(b, "action=\"/compare\""));
+	free(b);
+	/* a 2-clause filter and a metric sort, kept in the links */
+	b = page(200, "/experiments/%s?filter=metrics.rmse+%%3C+0.85+AND+params.model+%%3D+%%27xgb"
+	    "%%27&order=metrics.rmse+ASC", f.exp);
+	ck_assert_int_eq(count(b, "name=\"runs\" value=\""), 2);         /* r2, r4 */
+	ck_assert_msg(strstr(b, ">r4</a>") != NULL && strstr(b, ">r4</a>") < strstr(b, ">r2</a>"),
+	    "sorted by rmse ascending");
+	ck_assert_ptr_nonnull(strstr(b, "aria-sort=\"ascending\""));
+	ck_assert_ptr_nonnull(strstr(b, "value=\"metrics.rmse&#x20;&#x3C;&#x20;0.85"));
+	free(b);
+	b = page(200, "/experiments/%s?order=metrics.rmse+DESC", f.exp);
+	ck_assert_msg(strstr(b, ">r0</a>") < strstr(b, ">r4</a>"), "sorted by rmse descending");
+	ck_assert_ptr_nonnull(strstr(b, "aria-sort=\"descending\""));
+	free(b);
+	/* chosen columns */
+	b = page(200, "/experiments/%s?cols=tags.team,params.depth", f.exp);
+	ck_assert_ptr_nonnull(strstr(b, ">t3<"));
+	ck_assert_ptr_null(strstr(b, ">metrics.rmse</a>"));
+	free(b);
+	free(page(400, "/experiments/%s?cols=bogus.x", f.exp));
+	/* errors inline at their position, the page still there: a 400 */
+	b = page(400, "/experiments/%s?filter=params.lr+%%3E+1", f.exp);
+	ck_assert_ptr_nonnull(strstr(b, "at position 11"));
+	ck_assert_ptr_nonnull(strstr(b, "params.lr <mark>&gt;</mark> 1"));
+	ck_assert_ptr_nonnull(strstr(b, "id=\"filter\""));
+	free(b);
+	b = page(400, "/experiments/%s?order=metrics.rmse+SIDEWAYS", f.exp);
+	ck_assert_ptr_nonnull(strstr(b, "class=\"filter-error\""));
+	free(b);
+	/* keyset pages of two: next, next, previous, first */
+	b = page(200, "/experiments/%s?n=2", f.exp);
+	ck_assert_int_eq(count(b, "name=\"runs\" value=\""), 2);
+	ck_assert_ptr_nonnull(strstr(b, ">r4</a>"));
+	ck_assert_ptr_nonnull(next = strstr(b, "rel=\"next\" href=\""));
+	next += strlen("rel=\"next\" href=\"");
+	/* the href is attribute-escaped: undo &#xHH; */
+	{
+		size_t k = 0;
+
+		for (p = next; *p != '"' && k < sizeof(url) - 1; p++) {
+			if (!strncmp(p, "&#x", 3)) {
+				url[k++] = (char)strtol(p + 3, &p, 16);
+				continue;
+			}
+			url[k++] = *p;
+		}
+		url[k] = '\0';
+	}
+	free(b);
+	b = page(200, "%s", url);
+	ck_assert_ptr_nonnull(strstr(b, ">r2</a>"));
+	ck_assert_ptr_null(strstr(b, ">r4</a>"));
+	ck_assert_ptr_nonnull(prev = strstr(b, "rel=\"prev\""));
+	ck_assert_ptr_nonnull(strstr(b, "First page"));
+	free(b);
+	/* deleted runs view */
+	api("/api/2.0/mlflow/runs/delete", NULL, "{\"run_id\":\"%s\"}", f.run[1]);
+	b = page(200, "/experiments/%s", f.exp);
+	ck_assert_ptr_null(strstr(b, ">r1</a>"));
+	free(b);
+	b = page(200, "/experiments/%s?view=deleted", f.exp);
+	ck_assert_ptr_nonnull(strstr(b, ">r1</a>"));
+	ck_assert_int_eq(count(b, "name=\"runs\" value=\""), 1);
+	free(b);
+	free(page(400, "/experiments/%s?page_token=garbage", f.exp));
+}
+END_TEST
+
+START_TEST(csv_export)
+{
+	struct five f;
+	char name[64], *b, ct[128];
+	struct http_resp r;
+
+	uniq(name, sizeof(name), "csv");
+	five_runs(&f, name);
+	b = page(200, "/experiments/%s/runs.csv?filter=params.model+%%3D+%%27xgb%%27"
+	    "&order=metrics.rmse+ASC&cols=params.lr,metrics.rmse,tags.team", f.exp);
+	ck_assert_msg(!strncmp(b, "run_id,run_name,status,start_time,end_time,duration_s,user,"
+	    "params.lr,metrics.rmse,tags.team\r\n", 81), "%.200s", b);
+	ck_assert_int_eq(count(b, "\r\n"), 4);          /* header + r4, r2, r0 */
+	ck_assert_msg(strstr(b, ",r4,") < strstr(b, ",r2,") && strstr(b, ",r2,") < strstr(b,
+	    ",r0,"), "%s", b);
+	ck_assert_ptr_nonnull(strstr(b, ",0.05,0.6,t4\r\n"));
+	free(b);
+	/* hostile values are quoted, formulas defused */
+	{
+		char exp[32], run[40];
+
+		uniq(name, sizeof(name), "csvq");
+		mkexp(name, exp, sizeof(exp));
+		mkrun(exp, "a,b \\\"c\\\"", NULL, run, sizeof(run));
+		api("/api/2.0/mlflow/runs/log-parameter", NULL, "{\"run_id\":\"%s\",\"key\":\"f\","
+		    "\"value\":\"=cmd()\"}", run);
+		ck_assert_int_eq(fx_call(hdr, "GET", "/experiments/x/runs.csv", NULL, NULL, &r), 404);
+		http_resp_free(&r);
+		b = page(200, "/experiments/%s/runs.csv?cols=params.f", exp);
+		ck_assert_msg(strstr(b, ",\"a,b \"\"c\"\"\",") != NULL, "%s", b);
+		ck_assert_msg(strstr(b, ",\"'=cmd()\"\r\n") != NULL, "%s", b);
+		free(b);
+		snprintf(name, sizeof(name), "/experiments/%s/runs.csv", exp);
+		ck_assert_int_eq(fx_call(hdr, "GET", name, NULL, NULL, &r), 200);
+		ck_assert_ptr_nonnull(strstr(r.headers, "attachment"));
+		ck_assert_ptr_nonnull(http_header(&r, "Content-Type", ct, sizeof(ct)));
+		ck_assert_ptr_nonnull(strstr(ct, "text/csv"));
+		http_resp_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(run_page)
+{
+	struct five f;
+	char name[64], child[40], tags[512], *b, big[5200];
+
+	uniq(name, sizeof(name), "runpage");
+	five_runs(&f, name);
+	snprintf(tags, sizeof(tags), "{\"key\":\"mlflow.parentRunId\",\"value\":\"%s\"},"
+	    "{\"key\":\"mlflow.source.name\",\"value\":\"train.py\"}", f.run[0]);
+	mkrun(f.exp, "the-child", tags, child, sizeof(child));
+	memset(big, 'w', 5000);
+	big[5000] = '\0';
+	api("/api/2.0/mlflow/runs/log-parameter", NULL, "{\"run_id\":\"%s\",\"key\":\"huge\","
+	    "\"value\":\"%s\"}", f.run[0], big);
+	api("/api/2.0/mlflow/runs/log-inputs", NULL, "{\"run_id\":\"%s\",\"datasets\":[{"
+	    "\"dataset\":{\"name\":\"flights\",\"digest\":\"abc123\",\"source_type\":\"local\","
+	    "\"source\":\"/data/flights.csv\"},\"tags\":[{\"key\":\"mlflow.data.context\","
+	    "\"value\":\"training\"}]}]}", f.run[0]);
+	api("/api/2.0/mlflow/runs/update", NULL, "{\"run_id\":\"%s\",\"status\":\"FINISHED\","
+	    "\"end_time\":1700000065000}", f.run[0]);
+	b = page(200, "/runs/%s", f.run[0]);
+	ck_assert_ptr_nonnull(strstr(b, "<h1>r0"));
+	ck_assert_ptr_nonnull(strstr(b, "FINISHED"));
+	ck_assert_ptr_nonnull(strstr(b, ">the-child</a>"));
+	ck_assert_ptr_nonnull(strstr(b, "flights"));
+	ck_assert_ptr_nonnull(strstr(b, "training"));
+	ck_assert_ptr_nonnull(strstr(b, big));
+	ck_assert_ptr_nonnull(strstr(b, "<svg class=\"spark\""));
+	ck_assert_ptr_nonnull(strstr(b, "/metrics/rmse\""));
+	ck_assert_ptr_nonnull(strstr(b, "id=\"artifacts\""));
+	ck_assert_ptr_nonnull(strstr(b, "id=\"model-versions\""));
+	ck_assert_ptr_nonnull(strstr(b, "href=\"/experiments/"));      /* breadcrumbs */
+	free(b);
+	b = page(200, "/runs/%s", child);
+	ck_assert_ptr_nonnull(strstr(b, ">r0</a>"));                   /* the parent */
+	ck_assert_ptr_nonnull(strstr(b, "train.py"));
+	free(b);
+	free(page(404, "/runs/0123456789abcdef0123456789abcdef"));
+	free(page(400, "/runs/bad%%21id"));
+}
+END_TEST
+
+START_TEST(metric_chart_downsampled)
+{
+	char name[64], exp[32], run[40], other[40], *b, sql[512];
+	PGconn *db;
+	PGresult *res;
+	const char *d;
+	int vertices = 0;
+
+	uniq(name, sizeof(name), "chart");
+	mkexp(name, exp, sizeof(exp));
+	mkrun(exp, "long", NULL, run, sizeof(run));
+	mkrun(exp, "short", NULL, other, sizeof(other));
+	api("/api/2.0/mlflow/runs/log-metric", NULL, "{\"run_id\":\"%s\",\"key\":\"loss\","
+	    "\"value\":0.5,\"timestamp\":1700000000000,\"step\":0}", other);
+	api("/api/2.0/mlflow/runs/log-metric", NULL, "{\"run_id\":\"%s\",\"key\":\"loss\","
+	    "\"value\":0.25,\"timestamp\":1700000001000,\"step\":50000}", other);
+	/* 100,000 points straight into the table (the API would take 100 batches). */
+	db = fx_db();
+	snprintf(sql, sizeof(sql), "INSERT INTO metrics (run_uuid, key, value, timestamp, step) "
+	    "SELECT $1, 'loss', 1.0 / (s + 1) + (s %% 7) * 0.001, 1700000000000 + s * 10, s "
+	    "FROM generate_series(0, 99999) s");
+	{
+		const char *v[1] = { run };
+
+		res = PQexecParams(db, sql, 1, NULL, v, NULL, NULL, 0);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+		res = PQexecParams(db, "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, "
+		    "step) VALUES ($1, 'loss', 0.00001, 1700000999990, 99999)", 1, NULL, v, NULL,
+		    NULL, 0);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+	}
+	PQfinish(db);
+	b = page(200, "/runs/%s/metrics/loss", run);
+	ck_assert_ptr_nonnull(strstr(b, "100000 points"));
+	ck_assert_ptr_nonnull(d = strstr(b, "class=\"line\" d=\"M"));
+	for (const char *p = strstr(b, "<svg class=\"chart\""); p != NULL && *p &&
+	    strncmp(p, "</svg>", 6) != 0; p++)
+		vertices += *p == 'L' || (*p == 'M' && p[-1] == '"');
+	ck_assert_msg(vertices > 500 && vertices <= 3 * 800, "%d vertices drawn", vertices);
+	ck_assert_ptr_nonnull(strstr(b, "class=\"band\""));
+	free(b);
+	/* x choices, smoothing, log scale, an overlay */
+	b = page(200, "/runs/%s/metrics/loss?x=relative&smooth=0.9&log=1&runs=%s", run, other);
+	ck_assert_ptr_nonnull(strstr(b, "class=\"legend\""));
+	ck_assert_ptr_nonnull(strstr(b, ">short</a>"));
+	ck_assert_int_eq(count(b, "class=\"line\""), 2);
+	free(b);
+	b = page(200, "/runs/%s/metrics/loss?x=time", run);
+	ck_assert_ptr_nonnull(strstr(b, "11-14 "));
+	free(b);
+	b = page(200, "/runs/%s/metric?key=loss", run);
+	ck_assert_ptr_nonnull(strstr(b, "100000 points"));
+	free(b);
+	free(page(400, "/runs/%s/metrics/loss?smooth=2", run));
+	free(page(400, "/runs/%s/metrics/loss?x=sideways", run));
+	free(page(404, "/runs/%s/metrics/loss?runs=0123456789abcdef0123456789abcdef", run));
+	b = page(200, "/runs/%s/metrics/nothing", run);
+	ck_assert_ptr_nonnull(strstr(b, "No finite values"));
+	free(b);
+	/* the raw history, every point */
+	b = page(200, "/runs/%s/metric.csv?key=loss", run);
+	ck_assert_int_eq(count(b, "\r\n"), 100001);
+	ck_assert_ptr_nonnull(strstr(b, "step,timestamp,time,value\r\n0,1700000000000,"
+	    "2023-11-14T22:13:20Z,1\r\n"));
+	free(b);
+}
+END_TEST
+
+START_TEST(compare_runs)
+{
+	struct five f;
+	char name[64], *b;
+
+	uniq(name, sizeof(name), "compare");
+	five_runs(&f, name);
+	b = page(200, "/compare?runs=%s,%s,%s", f.run[0], f.run[1], f.run[2]);
+	ck_assert_ptr_nonnull(strstr(b, "Compare 3 runs"));
+	ck_assert_ptr_nonnull(strstr(b, "class=\"differs\"><th class=\"key\">lr"));
+	ck_assert_ptr_nonnull(strstr(b, "<tr ><th class=\"key\">depth"));
+	ck_assert_ptr_nonnull(strstr(b, "<svg class=\"chart\""));          /* overlaid rmse */
+	ck_assert_int_eq(count(b, "class=\"line\""), 3);
+	ck_assert_ptr_nonnull(strstr(b, "<svg class=\"chart scatter\""));
+	ck_assert_int_eq(count(b, "<circle "), 3);
+	ck_assert_ptr_nonnull(strstr(b, "<svg class=\"chart parallel\""));
+	ck_assert_int_eq(count(b, "class=\"pc "), 3);
+	free(b);
+	/* differences only; checkboxes arrive as repeated runs= */
+	b = page(200, "/compare?runs=%s&runs=%s&diff=1&metric=acc&param=lr", f.run[0], f.run[1]);
+	ck_assert_ptr_null(strstr(b, "<th class=\"key\">depth<"));
+	ck_assert_ptr_nonnull(strstr(b, "<th class=\"key\">lr<"));
+	ck_assert_ptr_nonnull(strstr(b, "acc against lr"));
+	free(b);
+	b = page(200, "/compare?runs=%s,%s&axes=params.lr,params.model,metrics.acc", f.run[0],
+	    f.run[2]);
+	ck_assert_int_eq(count(b, "class=\"axis\""), 3);
+	free(b);
+	b = page(400, "/compare?runs=%s", f.run[0]);
+	ck_assert_ptr_nonnull(strstr(b, "at least two"));
+	free(b);
+	free(page(404, "/compare?runs=%s,0123456789abcdef0123456789abcdef", f.run[0]));
+	free(page(400, "/compare"));
+	free(page(400, "/compare?runs=%s,%s&axes=bogus", f.run[0], f.run[1]));
+}
+END_TEST
+
+START_TEST(hostile_names_render_as_text)
+{
+	char exp[32], run[40], run2[40], *b, big[5100];
+
+	mkexp(HOSTILE, exp, sizeof(exp));
+	mkrun(exp, HOSTILE, NULL, run, sizeof(run));
+	mkrun(exp, HOSTILE, NULL, run2, sizeof(run2));
+	memset(big, 'v', 5000);
+	big[5000] = '\0';
+	api("/api/2.0/mlflow/runs/log-batch", NULL, "{\"run_id\":\"%s\",\"params\":[{\"key\":"
+	    "\"p\",\"value\":\"" HOSTILE "\"},{\"key\":\"long\",\"value\":\"%s\"}],\"tags\":["
+	    "{\"key\":\"t\",\"value\":\"" HOSTILE "\"}],\"metrics\":[{\"key\":\"m\","
+	    "\"value\":1,\"timestamp\":1,\"step\":0}]}", run, big);
+	{
+		char *pages[5];
+
+		pages[0] = page(200, "/experiments");
+		pages[1] = page(200, "/experiments/%s?cols=params.p,tags.t,params.long", exp);
+		pages[2] = page(200, "/runs/%s", run);
+		pages[3] = page(200, "/runs/%s/metrics/m", run);
+		pages[4] = page(200, "/compare?runs=%s,%s", run, run2);
+		for (int i = 0; i < 5; i++) {
+			ck_assert_msg(strstr(pages[i], HOSTILE_RAW) == NULL, "page %d: raw", i);
+			ck_assert_msg(strstr(pages[i], "<script>alert") == NULL, "page %d: script", i);
+			ck_assert_msg(strstr(pages[i], "&lt;script&gt;alert(1)&lt;/script&gt;&quot;"
+			    "&#39;") != NULL || i == 4, "page %d lacks the escaped name", i);
+			free(pages[i]);
+		}
+	}
+	b = page(200, "/runs/%s", run);
+	ck_assert_ptr_nonnull(strstr(b, big));
+	free(b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("browse");
+	TCase *tc = tcase_create("browse");
+	SRunner *sr;
+	char user[64];
+	int failed;
+
+	if (system("tidy -v >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "test_browse: tidy is missing (deploy/install-deps installs it)\n");
+		return 99;
+	}
+	if (harness_start() == -1)
+		return 99;
+	snprintf(user, sizeof(user), "browser%d", (int)getpid());
+	if (fx_account(user, 0, hdr, sizeof(hdr)) == -1)
+		return 99;
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, experiments_list_create_delete_restore);
+	tcase_add_test(tc, runs_table_filter_sort_pages);
+	tcase_add_test(tc, csv_export);
+	tcase_add_test(tc, run_page);
+	tcase_add_test(tc, metric_chart_downsampled);
+	tcase_add_test(tc, compare_runs);
+	tcase_add_test(tc, hostile_names_render_as_text);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
