@@ -322,6 +322,9 @@
 	    "FROM quality_hourly q JOIN model_versions v ON v.id = q.model_version_id " \
 	    "WHERE q.hour >= date_trunc('hour', now(), 'UTC') - interval '167 hours' " \
 	    "GROUP BY 1, 2, 3, 4") \
+	X(DASH_DRIFT, 1, "SELECT DISTINCT ON (v.name) v.name, r.dataset_drift, r.share, " \
+	    ISO_TIME("r.created_at") " FROM drift_reports r JOIN model_versions v " \
+	    "ON v.id = r.model_version_id ORDER BY v.name, r.id DESC") \
 	X(DASH_VERSION_IDS, 1, "SELECT name, id FROM model_versions ORDER BY name") \
 	X(DASH_EVENTS, 1, "SELECT e.kind, coalesce(e.subject, ''), " ISO_TIME("e.at") ", " \
 	    "coalesce(u.username, ''), e.detail::text FROM events e LEFT JOIN users u " \

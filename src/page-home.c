@@ -48,6 +48,7 @@ static int
 dashboard(struct req *r)
 {
 	PGresult *models = NULL, *hourly = NULL, *quality = NULL, *ids = NULL, *events = NULL;
+	PGresult *drift = NULL;
 	json_t *ctx = NULL, *list, *ev;
 	int rc = -1;
 
@@ -55,7 +56,8 @@ dashboard(struct req *r)
 	    (hourly = db_exec(r->db, STMT_DASH_HOURLY, 0, NULL)) == NULL ||
 	    (quality = db_exec(r->db, STMT_DASH_QUALITY, 0, NULL)) == NULL ||
 	    (ids = db_exec(r->db, STMT_DASH_VERSION_IDS, 0, NULL)) == NULL ||
-	    (events = db_exec(r->db, STMT_DASH_EVENTS, 0, NULL)) == NULL)
+	    (events = db_exec(r->db, STMT_DASH_EVENTS, 0, NULL)) == NULL ||
+	    (drift = db_exec(r->db, STMT_DASH_DRIFT, 0, NULL)) == NULL)
 		goto out;
 	list = json_array();
 	for (int i = 0; i < PQntuples(models) && i < DASH_MODELS; i++) {
@@ -100,6 +102,13 @@ dashboard(struct req *r)
 			    "coverage", pred > 0 ? fmt(100 * ver / pred, "%.1f%%") : json_string("–"),
 			    "has", json_boolean(ver > 0)));
 		}
+		/* The newest drift report of the model. */
+		for (int j = 0; j < PQntuples(drift); j++)
+			if (!strcmp(PQgetvalue(drift, j, 0), name))
+				json_object_set_new(m, "drift", json_pack("{s:b, s:o, s:s}",
+				    "detected", !strcmp(PQgetvalue(drift, j, 1), "t"), "share",
+				    fmt(100 * strtod(PQgetvalue(drift, j, 2), NULL), "%.0f%%"), "at",
+				    PQgetvalue(drift, j, 3)));
 		json_array_append_new(list, m);
 	}
 	ev = json_array();
@@ -117,6 +126,7 @@ out:
 	PQclear(quality);
 	PQclear(ids);
 	PQclear(events);
+	PQclear(drift);
 	return rc;
 }
 

@@ -408,6 +408,18 @@ START_TEST(small_reference)
 	ck_assert(!psi_drifted(rb, "num") && !psi_drifted(rb, "cat") && !psi_drifted(rb, "flag"));
 	ck_assert(!drifted(rb, "prediction"));
 	ck_assert(json_is_false(json_object_get(rb, "dataset_drift")));
+	/* The dashboard shows each model's newest report. */
+	{
+		struct http_resp r;
+		const char *row;
+
+		ck_assert_int_eq(fx_call(alice, "GET", "/", NULL, NULL, &r), 200);
+		ck_assert_ptr_nonnull(row = strstr(r.body, shifted));
+		ck_assert_ptr_nonnull(strstr(row, "<strong>drift</strong> (75% of inputs)"));
+		ck_assert_ptr_nonnull(row = strstr(r.body, same));
+		ck_assert_ptr_nonnull(strstr(row, "no drift"));
+		http_resp_free(&r);
+	}
 	ck_assert_int_eq(events_for(same), 0);
 
 	/* The CLI: exit 3 on dataset drift, 0 without, 1 for an unknown model. */
