@@ -458,6 +458,14 @@ int db_ensure(struct db *d) WUR;
  */
 PGresult *db_exec(struct db *d, enum stmt s, int n, const char *const *vals) WUR;
 /*
+ * db_exec with binary parameters and results, for bytes that must not
+ * travel as hex text (artifact chunks): lens[i] and fmts[i] (1 = binary)
+ * per parameter, as PQexecPrepared takes them; binary_result asks for
+ * every column in binary. Retried like db_exec.
+ */
+PGresult *db_exec_bin(struct db *d, enum stmt s, int n, const char *const *vals,
+    const int *lens, const int *fmts, int binary_result) WUR;
+/*
  * Runs SQL that is built at request time (search filters, multi-row writes)
  * with PQexecParams: values only ever travel as the text parameters vals
  * (NULL = SQL NULL), never inside sql. Results and errors as db_exec; not
