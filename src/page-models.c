@@ -341,7 +341,7 @@ page_version_upload(struct req *r)
 	int version = 0;
 	int rc = registry_add_version(r, name, r->in[0].s, r->in[0].len, r->in[1].s,
 	    r->in[1].len, r->in[2].present ? r->in[2].s : "", r->in[3].present ?
-	    r->in[3].s : "", &version);
+	    r->in[3].s : "", NULL, &version);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;
