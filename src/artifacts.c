@@ -117,10 +117,15 @@ artifact_uri_path(const char *uri)
 	return artifact_path_check(uri, 1) == NULL ? uri : NULL;
 }
 
-/* root + "/" + path in the arena, for the directory store. */
+/*
+ * root + "/" + path in the arena, for the directory store; NULL without a
+ * root (a file indexed as in the directory must never resolve from "/").
+ */
 static char *
 disk_path(struct req *r, const char *path)
 {
+	if (r->app->cfg.artifact_root[0] == '\0')
+		return NULL;
 	return arena_printf(r->a, "%s/%s", r->app->cfg.artifact_root, path);
 }
 
