@@ -187,7 +187,7 @@
 	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), source, " \
 	    "coalesce(run_id, ''), octet_length(booster), spec::text, " \
 	    "coalesce((SELECT string_agg(alias, ',' ORDER BY alias) FROM model_aliases a " \
-	    "WHERE a.name = v.name AND a.version = v.version), '') " \
+	    "WHERE a.name = v.name AND a.version = v.version), ''), v.status_message " \
 	    "FROM model_versions v WHERE name = $1 AND version = $2::int") \
 	X(VERSION_BOOSTER, 1, "SELECT booster, booster_format FROM model_versions " \
 	    "WHERE name = $1 AND version = $2::int") \

@@ -266,6 +266,15 @@ page_model_version(struct req *r)
 	    "created_at", PQgetvalue(res, 0, 3), "source", PQgetvalue(res, 0, 4),
 	    "run_id", PQgetvalue(res, 0, 5), "booster_size", size, "aliases",
 	    alias_list(PQgetvalue(res, 0, 8)));
+	if (ctx != NULL && PQgetisnull(res, 0, 7)) {
+		/* Registered through MLflow's API without a booster: nothing to show or serve. */
+		json_object_set_new(ctx, "spec_error", json_sprintf("not servable: this version "
+		    "has no booster (%s)", PQgetvalue(res, 0, 9)));
+		json_object_set_new(ctx, "format", json_string("none"));
+		json_object_set_new(ctx, "features", json_array());
+		PQclear(res);
+		return resp_html(r, 200, "model-version", ctx);
+	}
 	sj = json_loads(PQgetvalue(res, 0, 7), 0, NULL);
 	PQclear(res);
 	if (ctx == NULL || sj == NULL) {
@@ -318,6 +327,12 @@ page_model_booster(struct req *r)
 		PQclear(res);
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no version %d",
 		    name, v);
+		return 0;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' version %d has no "
+		    "booster (registered with metadata only)", name, v);
 		return 0;
 	}
 	/* The name matched a stored one, so it is [A-Za-z0-9_.-]: safe inside the quotes. */

@@ -544,6 +544,18 @@ START_TEST(registry_endpoints)
 	snprintf(url, sizeof(url), "/api/models/%s/predict", m2);
 	st = jcall("POST", url, "{\"inputs\":{\"x\":1},\"version\":1}", &j);
 	want_error(st, j, 404, "RESOURCE_DOES_NOT_EXIST", "without a servable booster");
+	/* and so do its HTML page and booster download */
+	{
+		struct http_resp r;
+
+		snprintf(url, sizeof(url), "/models/%s/versions/1", m2);
+		ck_assert_int_eq(req("GET", url, NULL, NULL, 0, &r), 200);
+		ck_assert_ptr_nonnull(strstr(r.body, "not servable"));
+		http_resp_free(&r);
+		snprintf(url, sizeof(url), "/models/%s/versions/1/booster", m2);
+		ck_assert_int_eq(req("GET", url, NULL, NULL, 0, &r), 404);
+		http_resp_free(&r);
+	}
 
 	/* get, update, tags of versions */
 	snprintf(url, sizeof(url), MLF "/model-versions/get?name=%s&version=1", m2);
