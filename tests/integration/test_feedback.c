@@ -86,7 +86,9 @@ predict_rows(const char *name, json_t *rows, struct preds *p)
 	size_t k;
 
 	snprintf(path, sizeof(path), "/api/models/%s/predict", name);
-	body = json_dumps(json_pack("{s:O}", "instances", rows), JSON_COMPACT);
+	j = json_pack("{s:O}", "instances", rows);
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
 	ck_assert_ptr_nonnull(body);
 	ck_assert_msg(fx_call(alice, "POST", path, "application/json", body, &r) == 200,
 	    "%ld %s", r.status, r.body);
