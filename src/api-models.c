@@ -25,8 +25,8 @@ now_us(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-static int
-name_ok(const char *s)
+int
+registry_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -47,6 +47,45 @@ version_ok(const char *s)
 
 /* ---- registry ---- */
 
+static int
+mlflow_route(const struct req *r)
+{
+	return r->route != NULL && (r->route->flags & R_MLFLOW);
+}
+
+/* MLflow's tag limits, checked before anything is written. */
+int
+registry_tags_check(struct req *r, json_t *tags)
+{
+	size_t i;
+	json_t *t;
+
+	if (tags == NULL || json_is_null(tags))
+		return 0;
+	if (!json_is_array(tags) || json_array_size(tags) > 100) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE",
+		    "tags must be a list of at most 100 {\"key\", \"value\"} objects");
+		return 1;
+	}
+	json_array_foreach(tags, i, t) {
+		const char *k = json_string_value(json_object_get(t, "key"));
+		json_t *v = json_object_get(t, "value");
+
+		if (k == NULL || *k == '\0' || strlen(k) > 250) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE", "tags[%zu]: key must be "
+			    "a string of 1 to 250 characters", i);
+			return 1;
+		}
+		if (v != NULL && !json_is_null(v) && (!json_is_string(v) ||
+		    json_string_length(v) > 5000)) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE", "tags[%zu]: value must be "
+			    "a string of at most 5000 characters", i);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int
 registry_create_model(struct req *r, const char *name, const char *description)
 {
@@ -54,7 +93,7 @@ registry_create_model(struct req *r, const char *name, const char *description)
 	const char *vals[3] = { name, description ? description : "", uid };
 	PGresult *res;
 
-	if (!name_ok(name)) {
+	if (!registry_name_ok(name)) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "model name must be 1 to 255 "
 		    "letters, digits, '_', '.' or '-', starting with a letter or digit");
 		return 1;
@@ -68,7 +107,8 @@ registry_create_model(struct req *r, const char *name, const char *description)
 
 		db_rollback(r->db);
 		if (taken) {
-			resp_error(r, 409, "RESOURCE_ALREADY_EXISTS",
+			/* MLflow answers RESOURCE_ALREADY_EXISTS with 400, verdict's API with 409. */
+			resp_error(r, mlflow_route(r) ? 400 : 409, "RESOURCE_ALREADY_EXISTS",
 			    "registered model '%s' already exists", name);
 			return 1;
 		}
@@ -180,22 +220,24 @@ api_models_get(struct req *r)
 }
 
 /*
- * Adds a version after validating booster + spec; *version gets its number.
+ * Adds a version after validating booster + spec (booster NULL: a version
+ * with metadata only, not servable); *version gets its number.
  * 0, 1 (answered with a 4xx), or -1.
  */
 int
 registry_add_version(struct req *r, const char *name, const char *booster_bytes,
     size_t booster_len, const char *spec_text_in, size_t spec_len,
-    const char *source, const char *run_id, int *version_out)
+    const char *source, const char *run_id, const struct version_meta *meta,
+    int *version_out)
 {
-	char fmt[8], err[512] = "", nf[16], uid[24];
-	int nfeat;
+	char fmt[8], err[512] = "", nf[16], uid[24], vbuf[16];
+	int nfeat = 0;
 	json_error_t je;
-	json_t *spec;
-	size_t esc_len;
+	json_t *spec = NULL, *t;
+	size_t esc_len, i;
 	unsigned char *esc = NULL;
 	char *spec_text = NULL;
-	const char *vals[8];
+	const char *vals[10];
 	PGresult *res;
 	int rc = -1, version;
 
@@ -205,6 +247,10 @@ registry_add_version(struct req *r, const char *name, const char *booster_bytes,
 		if (prc != 0)
 			return prc;
 	}
+	if (meta != NULL && registry_tags_check(r, meta->tags) != 0)
+		return 1;
+	if (booster_bytes == NULL)
+		goto store;
 	spec = json_loadb(spec_text_in, spec_len, JSON_REJECT_DUPLICATES, &je);
 	if (spec == NULL) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "spec is not valid JSON: %s "
@@ -222,6 +268,7 @@ registry_add_version(struct req *r, const char *name, const char *booster_bytes,
 	    booster_len, &esc_len)) == NULL ||
 	    (spec_text = json_dumps(spec, JSON_COMPACT)) == NULL)
 		goto out;
+store:
 	if (db_command(r->db, "BEGIN") == -1)
 		goto out;
 	vals[0] = name;
@@ -236,18 +283,38 @@ registry_add_version(struct req *r, const char *name, const char *booster_bytes,
 		goto out;
 	}
 	PQclear(res);
-	snprintf(nf, sizeof(nf), "%d", nfeat);
+	if (esc != NULL)
+		snprintf(nf, sizeof(nf), "%d", nfeat);
 	snprintf(uid, sizeof(uid), "%lld", r->user.id);
 	vals[1] = source ? source : "";
 	vals[2] = run_id ? run_id : "";
 	vals[3] = (const char *)esc;
-	vals[4] = fmt;
+	vals[4] = esc != NULL ? fmt : NULL;
 	vals[5] = spec_text;
-	vals[6] = nf;
+	vals[6] = esc != NULL ? nf : NULL;
 	vals[7] = uid;
-	if ((res = db_exec(r->db, STMT_VERSION_INSERT, 8, vals)) == NULL)
+	vals[8] = meta != NULL ? meta->description : NULL;
+	vals[9] = meta != NULL ? meta->status_message : NULL;
+	if ((res = db_exec(r->db, STMT_VERSION_INSERT, 10, vals)) == NULL)
 		goto rollback;
 	version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(vbuf, sizeof(vbuf), "%d", version);
+	if (meta != NULL && json_is_array(meta->tags)) {
+		json_array_foreach(meta->tags, i, t) {
+			const char *tv[4] = { name, vbuf, json_string_value(json_object_get(t,
+			    "key")), json_string_value(json_object_get(t, "value")) };
+
+			if (tv[3] == NULL)
+				tv[3] = "";
+			if ((res = db_exec(r->db, STMT_MV_TAG_SET, 4, tv)) == NULL)
+				goto rollback;
+			PQclear(res);
+		}
+	}
+	vals[0] = name;
+	if ((res = db_exec(r->db, STMT_RM_TOUCH, 1, vals)) == NULL)
+		goto rollback;
 	PQclear(res);
 	if (db_command(r->db, "COMMIT") == -1)
 		goto out;
@@ -270,7 +337,7 @@ api_versions_create(struct req *r)
 	int version = 0;
 	int rc = registry_add_version(r, req_path_param(r, "name"), r->in[0].s, r->in[0].len,
 	    r->in[1].s, r->in[1].len, r->in[2].present ? r->in[2].s : "",
-	    r->in[3].present ? r->in[3].s : "", &version);
+	    r->in[3].present ? r->in[3].s : "", NULL, &version);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;

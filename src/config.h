@@ -47,6 +47,10 @@ struct config {
 	int webhook_backoff_ms;   /* first retry delay; doubles per attempt, capped at 1 h */
 	int webhook_poll_ms;      /* how often the worker looks for events and due deliveries */
 	int quality_check_interval; /* s between quality-threshold checks */
+
+	/* artifacts */
+	char artifact_root[512];  /* directory for artifact bytes; "" = chunks in Postgres */
+	long long max_artifact_size; /* bytes per uploaded artifact; 413 beyond */
 };
 
 /* Defaults for every key. */

@@ -169,12 +169,13 @@ db_ensure(struct db *d)
 }
 
 static PGresult *
-exec_once(struct db *d, enum stmt s, int n, const char *const *vals)
+exec_once(struct db *d, enum stmt s, int n, const char *const *vals, const int *lens,
+    const int *fmts, int binary_result)
 {
 	PGresult *res;
 	ExecStatusType st;
 
-	res = PQexecPrepared(d->conn, stmts[s].name, n, vals, NULL, NULL, 0);
+	res = PQexecPrepared(d->conn, stmts[s].name, n, vals, lens, fmts, binary_result);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		d->sqlstate[0] = '\0';
@@ -193,20 +194,27 @@ exec_once(struct db *d, enum stmt s, int n, const char *const *vals)
 }
 
 PGresult *
-db_exec(struct db *d, enum stmt s, int n, const char *const *vals)
+db_exec_bin(struct db *d, enum stmt s, int n, const char *const *vals, const int *lens,
+    const int *fmts, int binary_result)
 {
 	PGresult *res;
 
 	if (!d->ready && db_ensure(d) == -1)
 		return NULL;
-	res = exec_once(d, s, n, vals);
+	res = exec_once(d, s, n, vals, lens, fmts, binary_result);
 	if (res == NULL && d->lost && stmts[s].readonly) {
 		/* The server restarted under us: one immediate retry is safe for reads. */
 		d->last_try.tv_sec = 0;
 		if (db_ensure(d) == 0)
-			res = exec_once(d, s, n, vals);
+			res = exec_once(d, s, n, vals, lens, fmts, binary_result);
 	}
 	return res;
+}
+
+PGresult *
+db_exec(struct db *d, enum stmt s, int n, const char *const *vals)
+{
+	return db_exec_bin(d, s, n, vals, NULL, NULL, 0);
 }
 
 PGresult *

@@ -21,6 +21,31 @@
 #define IN_WINDOW(col) "($2::int = 0 OR " col " >= date_trunc('hour', now(), 'UTC') - " \
 	"($2::int - 1) * interval '1 hour')"
 
+/* Epoch milliseconds of a timestamptz, as MLflow's API speaks them. */
+#define MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+/* A model version as MLflow's ModelVersion (run_id left out when there is none). */
+#define MV_JSON "jsonb_strip_nulls(jsonb_build_object('name', v.name, 'version', " \
+	"v.version::text, 'creation_timestamp', " MS("v.created_at") ", " \
+	"'last_updated_timestamp', " MS("v.updated_at") ", 'user_id', coalesce((SELECT " \
+	"username FROM users WHERE id = v.created_by), ''), 'current_stage', v.stage, " \
+	"'description', v.description, 'source', v.source, 'run_id', v.run_id, 'status', " \
+	"v.status, 'status_message', v.status_message, 'tags', coalesce((SELECT " \
+	"jsonb_agg(jsonb_build_object('key', t.key, 'value', t.value) ORDER BY t.key) FROM " \
+	"model_version_tags t WHERE t.name = v.name AND t.version = v.version), '[]'), " \
+	"'aliases', coalesce((SELECT jsonb_agg(a.alias ORDER BY a.alias) FROM model_aliases a " \
+	"WHERE a.name = v.name AND a.version = v.version), '[]')))::text"
+/* A registered model as MLflow's RegisteredModel: latest version per stage. */
+#define RM_JSON "jsonb_build_object('name', m.name, 'creation_timestamp', " \
+	MS("m.created_at") ", 'last_updated_timestamp', " MS("m.updated_at") ", 'user_id', " \
+	"coalesce((SELECT username FROM users WHERE id = m.created_by), ''), 'description', " \
+	"m.description, 'latest_versions', coalesce((SELECT jsonb_agg(" MV_JSON "::jsonb " \
+	"ORDER BY v.version) FROM (SELECT DISTINCT ON (stage) * FROM model_versions WHERE " \
+	"name = m.name ORDER BY stage, version DESC) v), '[]'), 'tags', coalesce((SELECT " \
+	"jsonb_agg(jsonb_build_object('key', t.key, 'value', t.value) ORDER BY t.key) FROM " \
+	"registered_model_tags t WHERE t.name = m.name), '[]'), 'aliases', coalesce((SELECT " \
+	"jsonb_agg(jsonb_build_object('alias', a.alias, 'version', a.version::text) ORDER BY " \
+	"a.alias) FROM model_aliases a WHERE a.name = m.name), '[]'))::text"
+
 /*
  * The statement table: X(NAME, readonly, "SQL with $1 params"). Each is
  * prepared on every (re)connect; db_exec runs them by enum. readonly
@@ -113,9 +138,10 @@
 	X(MODEL_RESOLVE_STAGE, 1, "SELECT id FROM model_versions WHERE name = $1 " \
 	    "AND stage = $2 ORDER BY version DESC LIMIT 1") \
 	X(MODEL_RESOLVE_DEFAULT, 1, "SELECT id FROM model_versions WHERE name = $1 " \
-	    "AND stage <> 'Archived' ORDER BY (stage = 'Production') DESC, version DESC LIMIT 1") \
-	X(MODEL_LOAD, 1, "SELECT name, version, booster, spec::text FROM model_versions " \
-	    "WHERE id = $1") \
+	    "AND stage <> 'Archived' AND booster IS NOT NULL ORDER BY (stage = 'Production') " \
+	    "DESC, version DESC LIMIT 1") \
+	X(MODEL_LOAD, 1, "SELECT name, version, booster, spec::text, booster IS NULL, " \
+	    "status_message FROM model_versions WHERE id = $1") \
 	X(MODEL_CREATE, 0, "INSERT INTO registered_models (name, description, created_by) " \
 	    "VALUES ($1, $2, $3::bigint)") \
 	X(MODEL_LIST, 1, "SELECT m.name, m.description, " \
@@ -130,9 +156,10 @@
 	    "FROM model_versions v WHERE name = $1 ORDER BY version DESC") \
 	X(MODEL_GET, 1, "SELECT name, description FROM registered_models WHERE name = $1") \
 	X(VERSION_INSERT, 0, "INSERT INTO model_versions (name, version, source, run_id, " \
-	    "booster, booster_format, spec, num_features, created_by) SELECT $1, " \
-	    "coalesce(max(version), 0) + 1, $2, nullif($3, ''), $4::bytea, $5, $6::jsonb, " \
-	    "$7::int, $8::bigint FROM model_versions WHERE name = $1 RETURNING version") \
+	    "booster, booster_format, spec, num_features, created_by, description, " \
+	    "status_message) SELECT $1, coalesce(max(version), 0) + 1, $2, nullif($3, ''), " \
+	    "$4::bytea, $5, $6::jsonb, $7::int, $8::bigint, coalesce($9, ''), coalesce($10, '') " \
+	    "FROM model_versions WHERE name = $1 RETURNING version") \
 	X(MODEL_LOCK, 0, "SELECT 1 FROM registered_models WHERE name = $1 FOR UPDATE") \
 	X(VERSION_STAGE_GET, 0, "SELECT stage FROM model_versions WHERE name = $1 " \
 	    "AND version = $2::int FOR UPDATE") \
@@ -160,7 +187,7 @@
 	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), source, " \
 	    "coalesce(run_id, ''), octet_length(booster), spec::text, " \
 	    "coalesce((SELECT string_agg(alias, ',' ORDER BY alias) FROM model_aliases a " \
-	    "WHERE a.name = v.name AND a.version = v.version), '') " \
+	    "WHERE a.name = v.name AND a.version = v.version), ''), v.status_message " \
 	    "FROM model_versions v WHERE name = $1 AND version = $2::int") \
 	X(VERSION_BOOSTER, 1, "SELECT booster, booster_format FROM model_versions " \
 	    "WHERE name = $1 AND version = $2::int") \
@@ -522,7 +549,60 @@
 	    "r.id DESC) x ORDER BY version DESC") \
 	X(DRIFT_HISTORY, 1, "SELECT r.id, v.version, " ISO_TIME("r.created_at") ", r.share, " \
 	    "r.dataset_drift FROM drift_reports r JOIN model_versions v ON v.id = " \
-	    "r.model_version_id WHERE v.name = $1 ORDER BY r.id DESC LIMIT 200")
+	    "r.model_version_id WHERE v.name = $1 ORDER BY r.id DESC LIMIT 200") \
+	/* artifacts: an index in artifact_files, the bytes in 1 MiB chunks (or a directory) */ \
+	X(ART_LOCK, 0, "SELECT pg_advisory_xact_lock(hashtext('verdict artifact ' || $1))") \
+	X(ART_CLASH, 0, "SELECT path FROM artifact_files WHERE path IN (SELECT " \
+	    "array_to_string((string_to_array($1, '/'))[1:i], '/') FROM generate_series(1, " \
+	    "cardinality(string_to_array($1, '/')) - 1) i) OR (path >= $1 || '/' AND " \
+	    "path < $1 || '0') LIMIT 1") \
+	X(ART_DELETE_FILE, 0, "DELETE FROM artifact_files WHERE path = $1 RETURNING in_directory") \
+	X(ART_DELETE_TREE, 0, "DELETE FROM artifact_files WHERE path = $1 OR (path >= $1 || '/' " \
+	    "AND path < $1 || '0') RETURNING path, in_directory") \
+	X(ART_BEGIN_FILE, 0, "INSERT INTO artifact_files (path, size, sha256, chunks, " \
+	    "in_directory) VALUES ($1, 0, '', 0, $2::boolean)") \
+	X(ART_CHUNK_PUT, 0, "INSERT INTO artifact_chunks (path, n, data) VALUES ($1, $2::int, $3)") \
+	X(ART_END_FILE, 0, "UPDATE artifact_files SET size = $2::bigint, sha256 = $3, " \
+	    "chunks = $4::int WHERE path = $1") \
+	X(ART_GET, 1, "SELECT size, sha256, chunks, in_directory FROM artifact_files " \
+	    "WHERE path = $1") \
+	X(ART_CHUNK_GET, 0, "SELECT data FROM artifact_chunks WHERE path = $1 AND n = $2::int") \
+	/* the children of directory $1 ('' = the root): name, is a directory, size */ \
+	X(ART_LIST, 1, "SELECT split_part(rest, '/', 1), bool_or(strpos(rest, '/') > 0), " \
+	    "max(size) FILTER (WHERE strpos(rest, '/') = 0) FROM (SELECT substr(path, " \
+	    "length($1) + CASE WHEN $1 = '' THEN 1 ELSE 2 END) AS rest, size FROM artifact_files " \
+	    "WHERE $1 = '' OR (path >= $1 || '/' AND path < $1 || '0')) f GROUP BY 1 " \
+	    "ORDER BY 1 LIMIT $2::int") \
+	X(RUN_ARTIFACT_URI, 1, "SELECT artifact_uri FROM runs WHERE run_uuid = $1") \
+	/* registry in MLflow's shapes, built by Postgres as JSON */ \
+	X(RM_JSON, 1, "SELECT " RM_JSON " FROM registered_models m WHERE m.name = $1") \
+	X(RM_JSON_MANY, 1, "SELECT " RM_JSON " FROM unnest($1::text[]) WITH ORDINALITY " \
+	    "x(n, i) JOIN registered_models m ON m.name = x.n ORDER BY x.i") \
+	X(MV_JSON, 1, "SELECT " MV_JSON " FROM model_versions v WHERE v.name = $1 " \
+	    "AND v.version = $2::int") \
+	X(MV_JSON_MANY, 1, "SELECT " MV_JSON " FROM unnest($1::bigint[]) WITH ORDINALITY " \
+	    "x(id, i) JOIN model_versions v ON v.id = x.id ORDER BY x.i") \
+	X(MV_LATEST, 1, "SELECT " MV_JSON " FROM (SELECT DISTINCT ON (stage) * FROM " \
+	    "model_versions WHERE name = $1 AND (cardinality($2::text[]) = 0 OR " \
+	    "stage = ANY($2::text[])) ORDER BY stage, version DESC) v ORDER BY v.version") \
+	X(RM_RENAME, 0, "UPDATE registered_models SET name = $2, updated_at = now() " \
+	    "WHERE name = $1") \
+	X(RM_UPDATE, 0, "UPDATE registered_models SET description = $2, updated_at = now() " \
+	    "WHERE name = $1") \
+	X(RM_DELETE, 0, "DELETE FROM registered_models WHERE name = $1") \
+	X(RM_TAG_SET, 0, "INSERT INTO registered_model_tags (name, key, value) VALUES ($1, $2, " \
+	    "$3) ON CONFLICT (name, key) DO UPDATE SET value = EXCLUDED.value") \
+	X(RM_TAG_DELETE, 0, "DELETE FROM registered_model_tags WHERE name = $1 AND key = $2") \
+	X(RM_TOUCH, 0, "UPDATE registered_models SET updated_at = now() WHERE name = $1") \
+	X(MV_UPDATE, 0, "UPDATE model_versions SET description = $3, updated_at = now() " \
+	    "WHERE name = $1 AND version = $2::int") \
+	X(MV_DELETE, 0, "DELETE FROM model_versions WHERE name = $1 AND version = $2::int") \
+	X(MV_EXISTS, 0, "SELECT id FROM model_versions WHERE name = $1 AND version = $2::int") \
+	X(MV_TAG_SET, 0, "INSERT INTO model_version_tags (name, version, key, value) VALUES " \
+	    "($1, $2::int, $3, $4) ON CONFLICT (name, version, key) DO UPDATE SET " \
+	    "value = EXCLUDED.value") \
+	X(MV_TAG_DELETE, 0, "DELETE FROM model_version_tags WHERE name = $1 " \
+	    "AND version = $2::int AND key = $3")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,
@@ -551,6 +631,14 @@ int db_ensure(struct db *d) WUR;
  * was lost (db_lost() is 1).
  */
 PGresult *db_exec(struct db *d, enum stmt s, int n, const char *const *vals) WUR;
+/*
+ * db_exec with binary parameters and results, for bytes that must not
+ * travel as hex text (artifact chunks): lens[i] and fmts[i] (1 = binary)
+ * per parameter, as PQexecPrepared takes them; binary_result asks for
+ * every column in binary. Retried like db_exec.
+ */
+PGresult *db_exec_bin(struct db *d, enum stmt s, int n, const char *const *vals,
+    const int *lens, const int *fmts, int binary_result) WUR;
 /*
  * Runs SQL that is built at request time (search filters, multi-row writes)
  * with PQexecParams: values only ever travel as the text parameters vals

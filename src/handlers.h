@@ -150,6 +150,36 @@ int page_drift(struct req *r);
 int page_drift_run(struct req *r);
 int page_drift_reference(struct req *r);
 
+/* api-artifacts.c */
+int api_artifact_put(struct req *r);
+int api_artifact_get(struct req *r);
+int api_artifact_delete(struct req *r);
+int api_artifact_list(struct req *r);
+int api_mlflow_artifacts_list(struct req *r);
+
+/* api-registry.c */
+int api_mlflow_model_create(struct req *r);
+int api_mlflow_model_rename(struct req *r);
+int api_mlflow_model_update(struct req *r);
+int api_mlflow_model_delete(struct req *r);
+int api_mlflow_model_get(struct req *r);
+int api_mlflow_model_search(struct req *r);
+int api_mlflow_model_latest(struct req *r);
+int api_mlflow_model_set_tag(struct req *r);
+int api_mlflow_model_delete_tag(struct req *r);
+int api_mlflow_alias_set(struct req *r);
+int api_mlflow_alias_delete(struct req *r);
+int api_mlflow_alias_get(struct req *r);
+int api_mlflow_version_create(struct req *r);
+int api_mlflow_version_update(struct req *r);
+int api_mlflow_version_transition(struct req *r);
+int api_mlflow_version_delete(struct req *r);
+int api_mlflow_version_get(struct req *r);
+int api_mlflow_version_search(struct req *r);
+int api_mlflow_version_download_uri(struct req *r);
+int api_mlflow_version_set_tag(struct req *r);
+int api_mlflow_version_delete_tag(struct req *r);
+
 /* page-admin.c */
 int page_admin_users(struct req *r);
 int page_admin_user_action(struct req *r);

@@ -80,6 +80,12 @@ req_init(struct req *r, struct arena *a, const struct app *app,
 	if ((q = strchr(path, '?')) != NULL)
 		*q = '\0';
 	r->path = path;
+	v = env_get(envp, "REQUEST_URI");
+	if ((path = arena_strdup(a, v != NULL && *v == '/' ? v : r->path)) == NULL)
+		return -1;
+	if ((q = strchr(path, '?')) != NULL)
+		*q = '\0';
+	r->raw_path = path;
 	r->query = env_dup(a, envp, "QUERY_STRING");
 	r->content_type = env_dup(a, envp, "CONTENT_TYPE");
 	r->content_length = -1;
@@ -172,6 +178,9 @@ http_body_cap(const struct req *r)
 	unsigned f = r->route != NULL ? r->route->flags : 0;
 	const struct config *c = &r->app->cfg;
 
+	if (f & R_BODY_STREAM)
+		return c->max_artifact_size;
+
 	if ((f & R_BODY_JSON) && media_is(r->content_type, "application/json"))
 		return (f & R_BODY_BULK) ? c->max_multipart_body : c->max_json_body;
 	if ((f & R_BODY_FORM) &&
@@ -209,6 +218,52 @@ accepted_types(unsigned f)
 	return "no body";
 }
 
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * 1 when a raw (undecoded) path has a segment that is "." or ".." once
+ * percent-decoded, or an encoded NUL. nginx resolves dot segments before
+ * routing, so "/api/x/../y" would otherwise reach /api/y unnoticed; browsers
+ * resolve them before sending and no URL of ours needs one, so they are
+ * refused as they were sent.
+ */
+static int
+raw_path_has_dots(const char *raw)
+{
+	const char *p = raw;
+
+	while (*p != '\0') {
+		int dots = 0, other = 0;
+
+		if (*p == '/')
+			p++;
+		for (; *p != '\0' && *p != '/'; p++) {
+			int c = (unsigned char)*p;
+
+			if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+				c = hexval(p[1]) * 16 + hexval(p[2]);
+				p += 2;
+				if (c == 0)
+					return 1;
+			}
+			if (c == '.')
+				dots++;
+			else
+				other++;
+		}
+		if (other == 0 && (dots == 1 || dots == 2))
+			return 1;
+	}
+	return 0;
+}
+
 int
 http_prepare(struct req *r)
 {
@@ -219,6 +274,11 @@ http_prepare(struct req *r)
 	size_t n = r->app->routes ? r->app->nroutes : nroutes;
 	const char *mpath = r->path;
 
+	if (r->raw_path != NULL && raw_path_has_dots(r->raw_path)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "invalid path: '.' and '..' "
+		    "segments and encoded NUL bytes are not allowed in URLs");
+		return 0;
+	}
 	/* MLflow's UI calls the same API under /ajax-api/: one table serves both. */
 	if (!strncmp(r->path, "/ajax-api/2.0/", 14) &&
 	    (mpath = arena_printf(r->a, "/api/%s", r->path + 10)) == NULL) {
@@ -245,7 +305,8 @@ http_prepare(struct req *r)
 	}
 	r->route = route;
 	if ((route->flags & R_MLFLOW) && (!strcmp(r->method, "POST") ||
-	    !strcmp(r->method, "PUT")) && !media_is(r->content_type, "application/json")) {
+	    !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH")) &&
+	    !media_is(r->content_type, "application/json")) {
 		if (r->content_type == NULL || *r->content_type == '\0')
 			resp_error(r, 400, "INVALID_PARAMETER_VALUE",
 			    "Bad Request. Content-Type header is missing.");
@@ -268,7 +329,8 @@ http_prepare(struct req *r)
 		r->content_length = 0;
 		return 1;
 	}
-	if ((route->flags & (R_BODY_FORM | R_BODY_JSON | R_BODY_MULTI | R_BODY_CSV)) == 0) {
+	if ((route->flags & (R_BODY_FORM | R_BODY_JSON | R_BODY_MULTI | R_BODY_CSV |
+	    R_BODY_STREAM)) == 0) {
 		resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
 		    "this endpoint takes no request body");
 		return 0;
@@ -456,12 +518,53 @@ http_dispatch(struct req *r, const char *body, size_t len)
 		buf_reset(&r->resp.headers);
 		buf_reset(&r->resp.body);
 		r->resp.has_type = 0;
+		r->resp.stream = NULL;
 		if (db_lost(r->db))
 			answer_503_db(r, "the database connection was lost");
 		else
 			resp_error(r, 500, "INTERNAL_ERROR",
 			    "internal error (request id %s)", r->request_id);
 	}
+}
+
+long
+req_read(struct req *r, char *p, size_t n)
+{
+	long got;
+	long long left = r->content_length - r->body_read;
+
+	if (left <= 0)
+		return 0;
+	if (r->io == NULL || r->io->read == NULL)
+		return -1;
+	if ((long long)n > left)
+		n = (size_t)left;
+	if ((got = r->io->read(r->io->ctx, p, n)) <= 0)
+		return -1;   /* the announced body ended early */
+	r->body_read += got;
+	return got;
+}
+
+int
+req_write(struct req *r, const char *p, size_t n)
+{
+	if (r->io == NULL || r->io->write == NULL)
+		return -1;
+	return r->io->write(r->io->ctx, p, n);
+}
+
+int
+resp_stream(struct req *r, int status, const char *type, long long len,
+    int (*fn)(struct req *r), void *ctx)
+{
+	r->resp.status = status;
+	buf_reset(&r->resp.body);
+	if (!r->resp.has_type && resp_header(&r->resp, "Content-Type", type) == -1)
+		return -1;
+	r->resp.stream = fn;
+	r->resp.stream_ctx = ctx;
+	r->resp.stream_len = len;
+	return 0;
 }
 
 /* Header names are tokens; values may not carry CR, LF or NUL (response splitting). */
@@ -518,6 +621,7 @@ resp_json(struct req *r, int status, json_t *j)
 
 	r->resp.status = status;
 	buf_reset(&r->resp.body);
+	r->resp.stream = NULL;
 	if (j == NULL)
 		return -1;
 	if (json_dump_callback(j, dump_cb, &r->resp.body,
@@ -538,6 +642,7 @@ resp_text(struct req *r, int status, const char *type, const char *body,
 {
 	r->resp.status = status;
 	buf_reset(&r->resp.body);
+	r->resp.stream = NULL;
 	if (!r->resp.has_type && resp_header(&r->resp, "Content-Type", type) == -1)
 		return -1;
 	return buf_add(&r->resp.body, body, len);
@@ -708,6 +813,7 @@ resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	r->resp.stream = NULL;
 	/* Messages can quote user input: keep them valid UTF-8 for JSON and HTML. */
 	if (!utf8_valid(msg, strlen(msg)))
 		snprintf(msg, sizeof(msg), "%s", http_status_text(status));
@@ -760,7 +866,8 @@ resp_serialize(struct req *r, struct buf *head)
 	if (strstr(buf_str(&s->headers), "Cache-Control:") == NULL &&
 	    buf_adds(head, "Cache-Control: no-store\r\n") == -1)
 		return -1;
-	if (buf_printf(head, "Content-Length: %zu\r\n\r\n", s->body.len) == -1)
+	if (buf_printf(head, "Content-Length: %lld\r\n\r\n", s->stream != NULL ?
+	    s->stream_len : (long long)s->body.len) == -1)
 		return -1;
 	return 0;
 }

@@ -35,6 +35,13 @@ enum route_kind { RK_HTML, RK_JSON };
  */
 #define R_MLFLOW      0x40
 #define R_SELF_AUTH   0x80   /* the handler checks its caller itself (/metrics): no identification */
+/*
+ * The body is streamed, not read: any content type, up to max_artifact_size,
+ * left in the FastCGI stream for the handler to pull with req_read in
+ * chunks (artifact uploads). Whatever the handler leaves unread is drained
+ * before the answer goes out.
+ */
+#define R_BODY_STREAM 0x200
 #define R_BODY_BULK   0x100  /* data uploads: JSON and CSV bodies capped by max_multipart_body */
 
 /* One line of the route table (routes.c): every URL the server answers. */
@@ -59,12 +66,31 @@ struct app {
 	size_t nroutes;
 };
 
+/*
+ * The request's FastCGI streams, as server.c hands them over: the one way a
+ * handler reads a streamed body (req_read) and a streamed response goes out
+ * (req_write). NULL outside a server (unit tests).
+ */
+struct req_io {
+	void *ctx;
+	long (*read)(void *ctx, char *p, size_t n);        /* bytes, 0 at the end, -1 */
+	int (*write)(void *ctx, const char *p, size_t n);  /* 0 or -1 */
+};
+
 struct resp {
 	int status;
 	struct buf headers;             /* "Name: value\r\n" lines */
 	struct buf body;
 	int has_type;
 	int head_only;                  /* HEAD: headers only */
+	/*
+	 * A streamed body (downloads): after the headers, stream(r) writes
+	 * exactly stream_len bytes with req_write, a chunk at a time, instead of
+	 * body. Set with resp_stream; not called for HEAD.
+	 */
+	int (*stream)(struct req *r);
+	void *stream_ctx;
+	long long stream_len;
 };
 
 struct req {
@@ -76,6 +102,7 @@ struct req {
 	/* Copied from the FastCGI environment; arena memory. */
 	const char *method;
 	const char *path;
+	const char *raw_path;           /* REQUEST_URI up to '?', as the client sent it (not decoded) */
 	const char *query;
 	const char *content_type;
 	long long content_length;       /* -1 when absent or invalid */
@@ -102,6 +129,8 @@ struct req {
 	const char *body;               /* the raw body (arena), body_len bytes */
 	size_t body_len;
 	struct value *in;               /* validated fields, route->nfields long */
+	const struct req_io *io;        /* R_BODY_STREAM bodies and streamed answers */
+	long long body_read;            /* bytes of a streamed body read so far */
 
 	struct auth_user user;          /* id 0 = anonymous */
 	const char *session_token;      /* raw verdict_session cookie when valid */
@@ -148,6 +177,24 @@ int http_prepare(struct req *r);
  * a complete response in r->resp.
  */
 void http_dispatch(struct req *r, const char *body, size_t len);
+
+/*
+ * Reads the next at most n bytes of an R_BODY_STREAM body into p. Returns
+ * the count, 0 once Content-Length bytes were read, or -1 when the client's
+ * body ended early or the stream failed.
+ */
+long req_read(struct req *r, char *p, size_t n) WUR;
+/* Writes n bytes of a streamed answer (from a resp_stream callback). 0 or -1. */
+int req_write(struct req *r, const char *p, size_t n) WUR;
+
+/*
+ * Answers with status and Content-Type type, and a body of len bytes that
+ * fn writes with req_write after the headers (ctx in r->resp.stream_ctx).
+ * fn returns 0, or -1 when it could not finish: the client then sees a
+ * body shorter than Content-Length. Returns 0 or -1.
+ */
+int resp_stream(struct req *r, int status, const char *type, long long len,
+    int (*fn)(struct req *r), void *ctx) WUR;
 
 /* Response building. All return 0 or -1 (cap or bad value). */
 int resp_header(struct resp *s, const char *name, const char *value) WUR;

@@ -160,6 +160,23 @@ booster_objective(BoosterHandle b, char *obj, size_t objlen, int *num_class)
 }
 
 int
+model_objective(const void *buf, size_t len, char *obj, size_t objlen, int *num_class,
+    char *err, size_t errlen)
+{
+	BoosterHandle b;
+	int rc = 0;
+
+	if ((b = booster_load(buf, len, err, errlen)) == NULL)
+		return -1;
+	if (booster_objective(b, obj, objlen, num_class) == -1) {
+		snprintf(err, errlen, "cannot read the booster's objective");
+		rc = -1;
+	}
+	XGBoosterFree(b);
+	return rc;
+}
+
+int
 model_validate(const void *buf, size_t len, json_t *spec_json, char fmt[8],
     int *nfeat, char *err, size_t errlen)
 {
@@ -249,6 +266,13 @@ model_load(struct db *db, long long id, int *status, char *err, size_t errlen)
 	*status = 404;
 	if (PQntuples(res) != 1) {
 		snprintf(err, errlen, "model version %lld no longer exists", id);
+		goto out;
+	}
+	if (!strcmp(PQgetvalue(res, 0, 4), "t")) {
+		/* Registered through MLflow's API without a booster verdict can serve. */
+		snprintf(err, errlen, "model '%.100s' version %s is registered without a servable "
+		    "booster: %.300s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 5));
 		goto out;
 	}
 	*status = 500;
@@ -506,7 +530,9 @@ refresh(struct db *db)
 			pthread_rwlock_rdlock(&table_lock);
 			m = find_loaded(id);
 			pthread_rwlock_unlock(&table_lock);
-			if (m == NULL && (m = model_load(db, id, &status, err, sizeof(err))) == NULL)
+			/* A version that cannot be served (404) clears the selector; else keep the old. */
+			if (m == NULL && (m = model_load(db, id, &status, err, sizeof(err))) == NULL &&
+			    status != 404)
 				continue;
 		}
 		int newv = m != NULL ? m->version : 0;

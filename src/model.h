@@ -35,10 +35,18 @@ int model_validate(const void *booster, size_t len, json_t *spec_json,
     char fmt[8], int *nfeat, char *err, size_t errlen) WUR;
 
 /*
+ * The objective ("reg:squarederror", "binary:logistic", ...) and class count
+ * a booster was trained with, to derive a spec for it. 0, or -1 with err.
+ */
+int model_objective(const void *booster, size_t len, char *obj, size_t objlen,
+    int *num_class, char *err, size_t errlen) WUR;
+
+/*
  * The loaded version for name + selector, with a reference the caller
  * drops with model_release. Resolves through the in-memory table first;
  * a first use queries Postgres and loads the booster. Returns NULL with an
- * HTTP status (404 unknown model/version/alias, 503 database) and message.
+ * HTTP status (404 unknown model/version/alias or a version registered
+ * without a servable booster, 503 database) and message.
  */
 struct model *model_acquire(struct db *db, const char *name, enum model_sel sel,
     const char *value, int *status, char *err, size_t errlen) WUR;

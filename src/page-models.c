@@ -282,6 +282,15 @@ page_model_version(struct req *r)
 	    "created_at", PQgetvalue(res, 0, 3), "source", PQgetvalue(res, 0, 4),
 	    "run_id", PQgetvalue(res, 0, 5), "booster_size", size, "aliases",
 	    alias_list(PQgetvalue(res, 0, 8)));
+	if (ctx != NULL && PQgetisnull(res, 0, 7)) {
+		/* Registered through MLflow's API without a booster: nothing to show or serve. */
+		json_object_set_new(ctx, "spec_error", json_sprintf("not servable: this version "
+		    "has no booster (%s)", PQgetvalue(res, 0, 9)));
+		json_object_set_new(ctx, "format", json_string("none"));
+		json_object_set_new(ctx, "features", json_array());
+		PQclear(res);
+		return resp_html(r, 200, "model-version", ctx);
+	}
 	sj = json_loads(PQgetvalue(res, 0, 7), 0, NULL);
 	PQclear(res);
 	if (ctx == NULL || sj == NULL) {
@@ -340,6 +349,12 @@ page_model_booster(struct req *r)
 		    name, v);
 		return 0;
 	}
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' version %d has no "
+		    "booster (registered with metadata only)", name, v);
+		return 0;
+	}
 	/* The name matched a stored one, so it is [A-Za-z0-9_.-]: safe inside the quotes. */
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s-v%d.%s\"", name, v,
 	    PQgetvalue(res, 0, 1));
@@ -361,7 +376,7 @@ page_version_upload(struct req *r)
 	int version = 0;
 	int rc = registry_add_version(r, name, r->in[0].s, r->in[0].len, r->in[1].s,
 	    r->in[1].len, r->in[2].present ? r->in[2].s : "", r->in[3].present ?
-	    r->in[3].s : "", &version);
+	    r->in[3].s : "", NULL, &version);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;

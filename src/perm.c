@@ -164,10 +164,19 @@ perm_experiment(struct req *r, const char *id, enum perm *out)
 	return lookup(r, 'e', STMT_PERM_EXPERIMENT, id, out);
 }
 
+/* MLflow's API (tracking, registry, artifacts proxy) speaks MLflow's errors. */
+static int
+mlflow_api(const struct req *r)
+{
+	return (r->route != NULL && (r->route->flags & R_MLFLOW)) ||
+	    (r->path != NULL && (!strncmp(r->path, "/api/2.0/", 9) ||
+	    !strncmp(r->path, "/ajax-api/2.0/", 14)));
+}
+
 static int
 deny(struct req *r, const char *what, const char *id, enum perm need)
 {
-	if (r->route != NULL && (r->route->flags & R_MLFLOW))
+	if (mlflow_api(r))
 		resp_error_code(r, "PERMISSION_DENIED", "Permission denied: %s %.200s needs %s",
 		    what, id, perm_name(need));
 	else
@@ -206,7 +215,7 @@ perm_require_model(struct req *r, const char *name, enum perm need)
 		return e;
 	/* Lacking EDIT but able to read: say so rather than pretend it is not there. */
 	if (p >= PERM_READ) {
-		if (r->route != NULL && (r->route->flags & R_MLFLOW))
+		if (mlflow_api(r))
 			return deny(r, "registered model", name, need);
 		resp_error(r, 403, "PERMISSION_DENIED", "model '%.200s' needs %s permission for "
 		    "this", name, perm_name(need));
@@ -229,7 +238,7 @@ perm_require_experiment(struct req *r, const char *id, enum perm need)
 		return 0;
 	if (e == -1)
 		return -1;
-	if (p >= PERM_READ && !(r->route != NULL && (r->route->flags & R_MLFLOW))) {
+	if (p >= PERM_READ && !mlflow_api(r)) {
 		resp_error(r, 403, "PERMISSION_DENIED", "experiment %.40s needs %s permission for "
 		    "this", id, perm_name(need));
 		return 1;
@@ -255,8 +264,7 @@ perm_require_run(struct req *r, const char *run_id, enum perm need)
 	}
 	snprintf(exp, sizeof(exp), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if ((rc = perm_require_experiment(r, exp, need)) == 1 &&
-	    !(r->route != NULL && (r->route->flags & R_MLFLOW))) {
+	if ((rc = perm_require_experiment(r, exp, need)) == 1 && !mlflow_api(r)) {
 		/* verdict's pages speak of the run, not its experiment */
 		buf_reset(&r->resp.body);
 		r->resp.has_type = 0;

@@ -22,13 +22,19 @@ match_one(const char *pat, const char *path, struct arena *a, struct params *pp)
 			const char *pe = strchr(p, '}');
 			const char *se = strchr(s, '/');
 			size_t slen = se ? (size_t)(se - s) : strlen(s);
+			/* {name...}: the rest of the path, slashes included (last segment only). */
+			int rest = pe != NULL && pe - p > 4 && !strncmp(pe - 3, "...", 3) &&
+			    pe[1] == '\0';
 
+			if (rest)
+				slen = strlen(s);
 			if (pe == NULL || slen == 0)
 				return 0;
 			if (pp != NULL) {
 				struct param item = { 0 };
 
-				item.name = arena_strndup(a, p + 1, (size_t)(pe - p - 1));
+				item.name = arena_strndup(a, p + 1, (size_t)(pe - p - 1) -
+				    (rest ? 3 : 0));
 				item.value = arena_strndup(a, s, slen);
 				item.value_len = slen;
 				if (item.name == NULL || item.value == NULL ||

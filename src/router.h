@@ -12,7 +12,9 @@ enum match { MATCH_OK, MATCH_NONE, MATCH_METHOD, MATCH_NOMEM };
 
 /*
  * Finds the route for method + path in table[0..n). Patterns are literal
- * segments and {name} segments (one non-empty path segment each). HEAD
+ * segments and {name} segments (one non-empty path segment each); a last
+ * segment {name...} takes the non-empty rest of the path, slashes and all,
+ * as the parameter "name". HEAD
  * matches GET routes. On MATCH_OK sets *out and appends the {name} values
  * to pp; on MATCH_METHOD writes the Allow list ("GET, HEAD, POST") to allow.
  */

@@ -313,6 +313,101 @@ static const struct field f_compare[] = {
 	{ "diff", FT_BOOL, 0, 0, 0, 0, 0, NULL },
 	{ "axes", FT_LIST, 0, 0, 8000, 0, 0, NULL },
 };
+/* artifacts: the listed directory; runs' artifacts/list */
+static const struct field f_art_list[] = {
+	{ "path", FT_STRING, 0, 0, 8192, 0, 0, NULL },
+};
+static const struct field f_art_run_list[] = {
+	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "path", FT_STRING, 0, 0, 8192, 0, 0, NULL },
+	{ "page_token", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+};
+
+/*
+ * MLflow registry API. Names are capped here and checked by the registry
+ * (verdict's name rule); tag limits are MLflow's, checked in registry.c.
+ * Order matters: api-registry.c reads r->in by position.
+ */
+#define REG_VERSION { "version", FT_INT, 1, 1, 1000000000, 0, 0, NULL }
+static const struct field f_reg_create[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "tags", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "description", FT_STRING, 0, 0, 65536, 0, 0, NULL },
+};
+static const struct field f_reg_rename[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "new_name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+};
+static const struct field f_reg_update[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "description", FT_STRING, 0, 0, 65536, 0, 0, NULL },
+};
+static const struct field f_reg_name[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+};
+static const struct field f_reg_search[] = {
+	{ "filter", FT_STRING, 0, 0, SEARCH_FILTER_MAX, 0, 0, NULL },
+	{ "max_results", FT_INT, 0, 0, 0, 0, 0, NULL },
+	{ "order_by", FT_LIST, 0, 0, 1000, 0, 0, NULL },
+	{ "page_token", FT_STRING, 0, 0, SEARCH_TOKEN_MAX, 0, 0, NULL },
+};
+static const struct field f_reg_latest[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "stages", FT_LIST, 0, 0, 40, 0, 0, NULL },
+};
+static const struct field f_reg_tag[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "value", FT_STRING, 0, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_reg_tag_delete[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_reg_alias_set[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "alias", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	REG_VERSION,
+};
+static const struct field f_reg_alias[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "alias", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+};
+static const struct field f_mv_create[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	{ "source", FT_STRING, 1, 0, 4096, 0, 0, NULL },
+	{ "run_id", FT_STRING, 0, 0, 64, 0, 0, NULL },
+	{ "tags", FT_JSON, 0, 0, 0, 0, 0, NULL },
+	{ "description", FT_STRING, 0, 0, 65536, 0, 0, NULL },
+	{ "run_link", FT_STRING, 0, 0, 4096, 0, 0, NULL },
+};
+static const struct field f_mv_update[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	REG_VERSION,
+	{ "description", FT_STRING, 0, 0, 65536, 0, 0, NULL },
+};
+static const struct field f_mv_transition[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	REG_VERSION,
+	{ "stage", FT_STRING, 1, 0, 40, 0, 0, NULL },
+	{ "archive_existing_versions", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+static const struct field f_mv_id[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	REG_VERSION,
+};
+static const struct field f_mv_tag[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	REG_VERSION,
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+	{ "value", FT_STRING, 0, 0, TRK_TEXT, 0, 0, NULL },
+};
+static const struct field f_mv_tag_delete[] = {
+	{ "name", FT_STRING, 1, 0, 1000, 0, 0, NULL },
+	REG_VERSION,
+	{ "key", FT_STRING, 1, 0, TRK_TEXT, 0, 0, NULL },
+};
 
 #define MLF_GET (R_DB | R_MLFLOW)
 #define MLF_POST (R_DB | R_BODY_JSON | R_MLFLOW)
@@ -534,6 +629,37 @@ const struct route routes[] = {
 	{ "POST",   "/api/2.0/mlflow/runs/log-inputs",         api_mlflow_log_inputs,             AUTH_USER, RK_JSON, MLF_POST, F(f_trk_log_inputs) },
 	{ "GET",    "/api/2.0/mlflow/metrics/get-history",     api_mlflow_metric_history,         AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_history) },
 	{ "GET",    "/api/2.0/mlflow/metrics/get-history-bulk-interval", api_mlflow_metric_bulk,  AUTH_USER, RK_JSON, MLF_GET,  F(f_trk_bulk) },
+
+	/* MLflow artifacts: the body of a PUT streams into the store (R_BODY_STREAM, any type) */
+	{ "PUT",    "/api/2.0/mlflow-artifacts/artifacts/{path...}", api_artifact_put,       AUTH_USER, RK_JSON, R_DB | R_BODY_STREAM, NOF },
+	{ "GET",    "/api/2.0/mlflow-artifacts/artifacts/{path...}", api_artifact_get,       AUTH_USER, RK_JSON, R_DB,     NOF },
+	{ "DELETE", "/api/2.0/mlflow-artifacts/artifacts/{path...}", api_artifact_delete,    AUTH_USER, RK_JSON, R_DB,     NOF },
+	{ "GET",    "/api/2.0/mlflow-artifacts/artifacts",     api_artifact_list,                 AUTH_USER, RK_JSON, MLF_GET,  F(f_art_list) },
+	{ "GET",    "/api/2.0/mlflow/artifacts/list",          api_mlflow_artifacts_list,         AUTH_USER, RK_JSON, MLF_GET,  F(f_art_run_list) },
+
+	/* MLflow model registry over verdict's registry; DELETE takes a JSON body or the query */
+	{ "POST",   "/api/2.0/mlflow/registered-models/create", api_mlflow_model_create,          AUTH_USER, RK_JSON, MLF_POST, F(f_reg_create) },
+	{ "POST",   "/api/2.0/mlflow/registered-models/rename", api_mlflow_model_rename,          AUTH_USER, RK_JSON, MLF_POST, F(f_reg_rename) },
+	{ "PATCH",  "/api/2.0/mlflow/registered-models/update", api_mlflow_model_update,          AUTH_USER, RK_JSON, MLF_POST, F(f_reg_update) },
+	{ "DELETE", "/api/2.0/mlflow/registered-models/delete", api_mlflow_model_delete,          AUTH_USER, RK_JSON, MLF_POST, F(f_reg_name) },
+	{ "GET",    "/api/2.0/mlflow/registered-models/get",   api_mlflow_model_get,              AUTH_USER, RK_JSON, MLF_GET,  F(f_reg_name) },
+	{ "GET",    "/api/2.0/mlflow/registered-models/search", api_mlflow_model_search,          AUTH_USER, RK_JSON, MLF_GET,  F(f_reg_search) },
+	{ "POST",   "/api/2.0/mlflow/registered-models/get-latest-versions", api_mlflow_model_latest, AUTH_USER, RK_JSON, MLF_POST, F(f_reg_latest) },
+	{ "GET",    "/api/2.0/mlflow/registered-models/get-latest-versions", api_mlflow_model_latest, AUTH_USER, RK_JSON, MLF_GET, F(f_reg_latest) },
+	{ "POST",   "/api/2.0/mlflow/registered-models/set-tag", api_mlflow_model_set_tag,        AUTH_USER, RK_JSON, MLF_POST, F(f_reg_tag) },
+	{ "DELETE", "/api/2.0/mlflow/registered-models/delete-tag", api_mlflow_model_delete_tag,  AUTH_USER, RK_JSON, MLF_POST, F(f_reg_tag_delete) },
+	{ "POST",   "/api/2.0/mlflow/registered-models/alias", api_mlflow_alias_set,              AUTH_USER, RK_JSON, MLF_POST, F(f_reg_alias_set) },
+	{ "DELETE", "/api/2.0/mlflow/registered-models/alias", api_mlflow_alias_delete,           AUTH_USER, RK_JSON, MLF_POST, F(f_reg_alias) },
+	{ "GET",    "/api/2.0/mlflow/registered-models/alias", api_mlflow_alias_get,              AUTH_USER, RK_JSON, MLF_GET,  F(f_reg_alias) },
+	{ "POST",   "/api/2.0/mlflow/model-versions/create",   api_mlflow_version_create,         AUTH_USER, RK_JSON, MLF_POST, F(f_mv_create) },
+	{ "PATCH",  "/api/2.0/mlflow/model-versions/update",   api_mlflow_version_update,         AUTH_USER, RK_JSON, MLF_POST, F(f_mv_update) },
+	{ "POST",   "/api/2.0/mlflow/model-versions/transition-stage", api_mlflow_version_transition, AUTH_USER, RK_JSON, MLF_POST, F(f_mv_transition) },
+	{ "DELETE", "/api/2.0/mlflow/model-versions/delete",   api_mlflow_version_delete,         AUTH_USER, RK_JSON, MLF_POST, F(f_mv_id) },
+	{ "GET",    "/api/2.0/mlflow/model-versions/get",      api_mlflow_version_get,            AUTH_USER, RK_JSON, MLF_GET,  F(f_mv_id) },
+	{ "GET",    "/api/2.0/mlflow/model-versions/search",   api_mlflow_version_search,         AUTH_USER, RK_JSON, MLF_GET,  F(f_reg_search) },
+	{ "GET",    "/api/2.0/mlflow/model-versions/get-download-uri", api_mlflow_version_download_uri, AUTH_USER, RK_JSON, MLF_GET, F(f_mv_id) },
+	{ "POST",   "/api/2.0/mlflow/model-versions/set-tag",  api_mlflow_version_set_tag,        AUTH_USER, RK_JSON, MLF_POST, F(f_mv_tag) },
+	{ "DELETE", "/api/2.0/mlflow/model-versions/delete-tag", api_mlflow_version_delete_tag,   AUTH_USER, RK_JSON, MLF_POST, F(f_mv_tag_delete) },
 };
 
 const size_t nroutes = ARRAY_LEN(routes);

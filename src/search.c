@@ -46,6 +46,77 @@ static const struct attr exp_attrs[] = {
 	{ NULL, NULL, V_TEXT, 0, 0 },
 };
 
+#define MS_OF(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+
+static const struct attr model_attrs[] = {
+	{ "name", "m.name", V_TEXT, 0, 0 },
+	{ "creation_timestamp", MS_OF("m.created_at"), V_INT, 0, 0 },
+	{ "last_updated_timestamp", MS_OF("m.updated_at"), V_INT, 0, 0 },
+	{ "timestamp", MS_OF("m.updated_at"), V_INT, 0, 0 },
+	{ NULL, NULL, V_TEXT, 0, 0 },
+};
+
+static const struct attr version_attrs[] = {
+	{ "name", "v.name", V_TEXT, 0, 0 },
+	{ "version_number", "v.version", V_INT, 0, 0 },
+	{ "run_id", "v.run_id", V_TEXT, 1, 1 },
+	{ "source_path", "v.source", V_TEXT, 0, 0 },
+	{ "current_stage", "v.stage", V_TEXT, 0, 0 },
+	{ "creation_timestamp", MS_OF("v.created_at"), V_INT, 0, 0 },
+	{ "last_updated_timestamp", MS_OF("v.updated_at"), V_INT, 0, 0 },
+	{ NULL, NULL, V_TEXT, 0, 0 },
+};
+
+/*
+ * What differs per entity: its attributes, the id column, the fixed part of
+ * the query (parameters $1..$nfixed, the last one the LIMIT), how a tag
+ * clause and a tag order_by reach its tag table, and the tie-breakers that
+ * make the order total.
+ */
+static const struct entity_def {
+	const struct attr *attrs;
+	const char *attr_names;
+	const char *select;             /* the id column, as text */
+	const char *from_where;         /* FROM ... WHERE <fixed conditions>; %s = joins */
+	int nfixed;
+	const char *tag_exists;         /* EXISTS (...) for key $%d, op %s, value $%d */
+	const char *tag_join;           /* LEFT JOIN for o%d (x3) and key $%d */
+	const char *ties[2][2];         /* expression and cast of each tie-breaker */
+	int ties_desc[2];
+} entities[] = {
+	[SEARCH_RUNS] = { run_attrs, "run_id, run_name, status, user_id, artifact_uri, "
+	    "lifecycle_stage, start_time, end_time", "r.run_uuid",
+	    " FROM runs r%s WHERE r.experiment_id = ANY($1::bigint[]) AND "
+	    "r.lifecycle_stage = ANY($2::text[])", 3,
+	    " AND EXISTS (SELECT 1 FROM tags f WHERE f.run_uuid = r.run_uuid AND f.key = $%d "
+	    "AND f.value %s $%d)",
+	    " LEFT JOIN tags o%d ON o%d.run_uuid = r.run_uuid AND o%d.key = $%d",
+	    { { "r.start_time", "::bigint" }, { "r.run_uuid", "" } }, { 1, 0 } },
+	[SEARCH_EXPERIMENTS] = { exp_attrs, "name, experiment_id, creation_time, "
+	    "last_update_time", "e.experiment_id::text",
+	    " FROM experiments e%s WHERE e.lifecycle_stage = ANY($1::text[])", 2,
+	    " AND EXISTS (SELECT 1 FROM experiment_tags f WHERE f.experiment_id = "
+	    "e.experiment_id AND f.key = $%d AND f.value %s $%d)",
+	    " LEFT JOIN experiment_tags o%d ON o%d.experiment_id = e.experiment_id AND "
+	    "o%d.key = $%d",
+	    { { "e.last_update_time", "::bigint" }, { "e.experiment_id", "::bigint" } },
+	    { 1, 0 } },
+	[SEARCH_MODELS] = { model_attrs, "name, creation_timestamp, last_updated_timestamp",
+	    "m.name", " FROM registered_models m%s WHERE TRUE", 1,
+	    " AND EXISTS (SELECT 1 FROM registered_model_tags f WHERE f.name = m.name AND "
+	    "f.key = $%d AND f.value %s $%d)",
+	    " LEFT JOIN registered_model_tags o%d ON o%d.name = m.name AND o%d.key = $%d",
+	    { { "m.name", "" }, { NULL, NULL } }, { 0, 0 } },
+	[SEARCH_VERSIONS] = { version_attrs, "name, version_number, run_id, source_path, "
+	    "current_stage, creation_timestamp, last_updated_timestamp", "v.id::text",
+	    " FROM model_versions v%s WHERE TRUE", 1,
+	    " AND EXISTS (SELECT 1 FROM model_version_tags f WHERE f.name = v.name AND "
+	    "f.version = v.version AND f.key = $%d AND f.value %s $%d)",
+	    " LEFT JOIN model_version_tags o%d ON o%d.name = v.name AND o%d.version = "
+	    "v.version AND o%d.key = $%d",
+	    { { "v.name", "" }, { "v.version", "::int" } }, { 0, 1 } },
+};
+
 struct ident {
 	enum kind kind;
 	const char *key;              /* metric/param/tag key (arena) */
@@ -272,8 +343,7 @@ word_is(const struct token *t, const char *w)
 static const struct attr *
 find_attr(enum search_entity e, const char *name)
 {
-	for (const struct attr *a = e == SEARCH_RUNS ? run_attrs : exp_attrs;
-	    a->name != NULL; a++)
+	for (const struct attr *a = entities[e].attrs; a->name != NULL; a++)
 		if (!strcmp(a->name, name))
 			return a;
 	return NULL;
@@ -303,9 +373,7 @@ kind_of(enum search_entity e, const char *w, enum kind *k)
 static const char *
 attr_names(enum search_entity e)
 {
-	return e == SEARCH_RUNS ? "run_id, run_name, status, user_id, artifact_uri, "
-	    "lifecycle_stage, start_time, end_time" : "name, experiment_id, "
-	    "creation_time, last_update_time";
+	return entities[e].attr_names;
 }
 
 /*
@@ -546,13 +614,10 @@ parse_clause(struct ctx *c)
 		return add_where(c, " AND EXISTS (SELECT 1 FROM latest_metrics f WHERE "
 		    "f.run_uuid = r.run_uuid AND f.key = $%d AND f.value %s $%d::float8)",
 		    pk, sop, pv);
-	if (c->entity == SEARCH_EXPERIMENTS)
-		return add_where(c, " AND EXISTS (SELECT 1 FROM experiment_tags f WHERE "
-		    "f.experiment_id = e.experiment_id AND f.key = $%d AND f.value %s $%d)",
-		    pk, sop, pv);
-	return add_where(c, " AND EXISTS (SELECT 1 FROM %s f WHERE f.run_uuid = "
-	    "r.run_uuid AND f.key = $%d AND f.value %s $%d)",
-	    id.kind == K_PARAM ? "params" : "tags", pk, sop, pv);
+	if (id.kind == K_PARAM)
+		return add_where(c, " AND EXISTS (SELECT 1 FROM params f WHERE f.run_uuid = "
+		    "r.run_uuid AND f.key = $%d AND f.value %s $%d)", pk, sop, pv);
+	return add_where(c, entities[c->entity].tag_exists, pk, sop, pv);
 }
 
 static int
@@ -646,13 +711,16 @@ parse_order(struct ctx *c, const char *clause)
 	if ((pk = param(c, id.key)) == -1)
 		return -1;
 	j = ++c->njoins;
-	if (c->entity == SEARCH_EXPERIMENTS) {
-		if (buf_printf(&c->joins, " LEFT JOIN experiment_tags o%d ON o%d.experiment_id"
-		    " = e.experiment_id AND o%d.key = $%d", j, j, j, pk) == -1)
+	if (id.kind == K_TAG) {
+		int rc = c->entity == SEARCH_VERSIONS ?
+		    buf_printf(&c->joins, entities[c->entity].tag_join, j, j, j, j, pk) :
+		    buf_printf(&c->joins, entities[c->entity].tag_join, j, j, j, pk);
+
+		if (rc == -1)
 			return fail(c, "search too large");
 	} else if (buf_printf(&c->joins, " LEFT JOIN %s o%d ON o%d.run_uuid = r.run_uuid "
-	    "AND o%d.key = $%d", id.kind == K_METRIC ? "latest_metrics" :
-	    id.kind == K_PARAM ? "params" : "tags", j, j, j, pk) == -1)
+	    "AND o%d.key = $%d", id.kind == K_METRIC ? "latest_metrics" : "params",
+	    j, j, j, pk) == -1)
 		return fail(c, "search too large");
 	if ((expr = arena_printf(c->a, "o%d.value", j)) == NULL)
 		return fail(c, "search too large");
@@ -804,7 +872,7 @@ search_compile(struct arena *a, enum search_entity entity, const char *filter,
 		fail(&c, "search too large");
 		goto out;
 	}
-	c.nvals = q->nfixed = entity == SEARCH_RUNS ? 3 : 2;
+	c.nvals = q->nfixed = entities[entity].nfixed;
 	c.src = filter;
 	if (filter != NULL && parse_filter(&c) == -1)
 		goto out;
@@ -816,13 +884,11 @@ search_compile(struct arena *a, enum search_entity entity, const char *filter,
 		if (parse_order(&c, order_by[i]) == -1)
 			goto out;
 	/* Tie-breakers make the order total, which keyset pages need. */
-	if (entity == SEARCH_RUNS) {
-		if (add_term(&c, "r.start_time", "::bigint", 1, 0) == -1 ||
-		    add_term(&c, "r.run_uuid", "", 0, 0) == -1)
+	for (int i = 0; i < 2; i++)
+		if (entities[entity].ties[i][0] != NULL &&
+		    add_term(&c, entities[entity].ties[i][0], entities[entity].ties[i][1],
+		    entities[entity].ties_desc[i], 0) == -1)
 			goto out;
-	} else if (add_term(&c, "e.last_update_time", "::bigint", 1, 0) == -1 ||
-	    add_term(&c, "e.experiment_id", "::bigint", 0, 0) == -1)
-		goto out;
 	if (page_token != NULL && *page_token != '\0') {
 		const char **keys = arena_alloc(a, sizeof(char *) * (size_t)c.nterms);
 
@@ -830,17 +896,12 @@ search_compile(struct arena *a, enum search_entity entity, const char *filter,
 		    add_keyset(&c, keys) == -1)
 			goto out;
 	}
-	if (buf_adds(&c.sql, entity == SEARCH_RUNS ? "SELECT r.run_uuid" :
-	    "SELECT e.experiment_id::text") == -1)
+	if (buf_printf(&c.sql, "SELECT %s", entities[entity].select) == -1)
 		goto toolarge;
 	for (int i = 0; i < c.nterms; i++)
 		if (buf_printf(&c.sql, ", (%s)::text", c.terms[i].expr) == -1)
 			goto toolarge;
-	if (buf_adds(&c.sql, entity == SEARCH_RUNS ? " FROM runs r" :
-	    " FROM experiments e") == -1 || buf_adds(&c.sql, buf_str(&c.joins)) == -1 ||
-	    buf_adds(&c.sql, entity == SEARCH_RUNS ?
-	    " WHERE r.experiment_id = ANY($1::bigint[]) AND r.lifecycle_stage = ANY($2::text[])" :
-	    " WHERE e.lifecycle_stage = ANY($1::text[])") == -1 ||
+	if (buf_printf(&c.sql, entities[entity].from_where, buf_str(&c.joins)) == -1 ||
 	    buf_adds(&c.sql, buf_str(&c.where)) == -1 || buf_adds(&c.sql, " ORDER BY ") == -1)
 		goto toolarge;
 	for (int i = 0; i < c.nterms; i++)

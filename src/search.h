@@ -9,6 +9,8 @@
 enum search_entity {
 	SEARCH_RUNS,            /* runs r; $1 experiment ids, $2 lifecycle stages, $3 limit */
 	SEARCH_EXPERIMENTS,     /* experiments e; $1 lifecycle stages, $2 limit */
+	SEARCH_MODELS,          /* registered_models m; $1 limit */
+	SEARCH_VERSIONS,        /* model_versions v; $1 limit */
 };
 
 #define SEARCH_FILTER_MAX 10000     /* bytes of filter text */
@@ -37,7 +39,8 @@ struct search_query {
 /*
  * Parses filter (may be NULL or empty) and order_by[0..norder) for entity,
  * appends the default tie-breakers (runs: start_time DESC, run_id; experiments:
- * last_update_time DESC, experiment_id), and when page_token is non-empty
+ * last_update_time DESC, experiment_id; registered models: name; model
+ * versions: name, version DESC), and when page_token is non-empty
  * continues after the row it names. Returns 0, or -1 with a message in err
  * that names the position of the problem in the filter ("... at position 17",
  * counted from 1) or the bad order_by clause or token.

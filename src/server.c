@@ -84,6 +84,46 @@ read_body(struct worker *w, struct req *r, size_t want, size_t *got)
 	return body;
 }
 
+/* The request's streams for R_BODY_STREAM bodies and streamed answers (http.h: struct req_io). */
+static long
+io_read(void *ctx, char *p, size_t n)
+{
+	struct worker *w = ctx;
+	int got = FCGX_GetStr(p, n > (1u << 30) ? (1 << 30) : (int)n, w->fcgi.in);
+
+	return got > 0 ? got : (got == 0 ? 0 : -1);
+}
+
+static int
+io_write(void *ctx, const char *p, size_t n)
+{
+	struct worker *w = ctx;
+
+	while (n > 0) {
+		int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
+
+		if (FCGX_PutStr(p, chunk, w->fcgi.out) != chunk)
+			return -1;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+/*
+ * What a streaming handler left of its body is read and dropped before the
+ * answer: with request buffering off nginx is still sending it, and closing
+ * on it could turn our answer into a 502.
+ */
+static void
+drain_body(struct req *r)
+{
+	char sink[65536];
+
+	while (req_read(r, sink, sizeof(sink)) > 0)
+		;
+}
+
 static void
 handle(struct worker *w)
 {
@@ -93,6 +133,7 @@ handle(struct worker *w)
 	size_t len = 0;
 	struct tpl_set *dev_tpl = NULL;
 	struct log_request lr;
+	struct req_io io = { w, io_read, io_write };
 
 	if (req_init(&r, w->arena, &app, w->fcgi.envp) == -1) {
 		FCGX_FPrintF(w->fcgi.out, "Status: 500 Internal Server Error\r\n"
@@ -101,6 +142,7 @@ handle(struct worker *w)
 	}
 	r.db = w->db;
 	r.tpl = app.tpl;
+	r.io = &io;
 	if (app.cfg.dev_mode) {
 		char err[512];
 
@@ -112,6 +154,12 @@ handle(struct worker *w)
 			r.tpl = dev_tpl;
 	}
 	if (http_prepare(&r) == 1) {
+		if (r.content_length > 0 && (r.route->flags & R_BODY_STREAM)) {
+			/* The handler pulls the body itself with req_read. */
+			http_dispatch(&r, NULL, 0);
+			drain_body(&r);
+			goto send;
+		}
 		if (r.content_length > 0) {
 			size_t got;
 
@@ -136,7 +184,12 @@ send:
 		    "Content-Type: text/plain\r\n\r\nresponse too large\n");
 	} else {
 		FCGX_PutStr(w->head.p, (int)w->head.len, w->fcgi.out);
-		if (!r.resp.head_only && r.resp.body.len > 0)
+		if (r.resp.stream != NULL) {
+			/* Headers are out: a failure now can only cut the body short. */
+			if (!r.resp.head_only && r.resp.stream(&r) == -1)
+				log_msg("error", "request %s: streamed answer cut short",
+				    r.request_id);
+		} else if (!r.resp.head_only && r.resp.body.len > 0)
 			FCGX_PutStr(r.resp.body.p, (int)r.resp.body.len, w->fcgi.out);
 	}
 	lr.method = r.method;
@@ -144,7 +197,7 @@ send:
 	lr.route = r.route ? r.route->pattern : NULL;
 	lr.status = r.resp.status;
 	lr.duration_us = now_us() - t0;
-	lr.bytes = r.resp.body.len;
+	lr.bytes = r.resp.stream != NULL ? (size_t)r.resp.stream_len : r.resp.body.len;
 	lr.request_id = r.request_id;
 	lr.user_id = r.user.id;
 	log_request(&lr);

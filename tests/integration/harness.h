@@ -57,7 +57,8 @@ struct http_resp {
  * NULL-terminated array of "Name: value" strings, or NULL; an entry "Name:"
  * removes a header curl would send. body may be NULL. Redirects are not
  * followed and bodies are not decompressed. Returns 0 when a response arrived
- * (any status), -1 on a transport error (printed to stderr). out is always
+ * (any status), -1 on a transport error (printed to stderr). Paths are sent
+ * as written ("/../" included, CURLOPT_PATH_AS_IS). out is always
  * initialised; free it with http_resp_free.
  */
 int http_request(const char *method, const char *path, const char *content_type,

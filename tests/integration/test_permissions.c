@@ -180,6 +180,11 @@ static const struct cell matrix[] = {
 	{ "POST", "/api/2.0/mlflow/runs/log-metric", "{\"run_id\":\"%R\",\"key\":\"m\",\"value\":1,\"timestamp\":1}", { 200, 403, 200, 403, 200 } },
 	{ "POST", "/api/2.0/mlflow/runs/create", "{\"experiment_id\":\"%E\"}",     { 200, 403, 200, 403, 200 } },
 	{ "POST", "/api/2.0/mlflow/experiments/set-experiment-tag", "{\"experiment_id\":\"%E\",\"key\":\"k\",\"value\":\"v\"}", { 200, 403, 200, 403, 200 } },
+	{ "GET", "/api/2.0/mlflow/registered-models/get?name=%M", NULL,          { 200, 200, 200, 403, 200 } },
+	{ "GET", "/api/2.0/mlflow/model-versions/get?name=%M&version=1", NULL,    { 200, 200, 200, 403, 200 } },
+	{ "PATCH", "/api/2.0/mlflow/registered-models/update", "{\"name\":\"%M\",\"description\":\"d\"}", { 200, 403, 200, 403, 200 } },
+	{ "PUT", "/api/2.0/mlflow-artifacts/artifacts/%E/%R/artifacts/p.json", "{\"a\":1}", { 200, 403, 200, 403, 200 } },
+	{ "GET", "/api/2.0/mlflow-artifacts/artifacts/%E/%R/artifacts/p.json", NULL, { 200, 200, 200, 403, 200 } },
 	{ "POST", "/api/2.0/mlflow/registered-models/permissions/create", "{\"name\":\"%M\",\"username\":\"nobody-here\",\"permission\":\"READ\"}", { 404, 403, 403, 403, 404 } },
 	{ "GET", "/api/2.0/mlflow/experiments/permissions/get?experiment_id=%E&username=nobody-here", NULL, { 404, 403, 403, 403, 404 } },
 };

@@ -15,6 +15,7 @@ static const struct route table[] = {
 	{ "DELETE", "/api/models/{name}", h, AUTH_ADMIN, RK_JSON, 0, NULL, 0 },
 	{ "GET", "/api/models/{name}/versions/{version}", h, AUTH_PUBLIC, RK_JSON, 0, NULL, 0 },
 	{ "GET", "/api/models/{name}/latest", h, AUTH_PUBLIC, RK_JSON, 0, NULL, 0 },
+	{ "PUT", "/files/{path...}", h, AUTH_USER, RK_JSON, 0, NULL, 0 },
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
@@ -52,6 +53,26 @@ START_TEST(partial_match_leaves_no_params)
 	ck_assert_ptr_eq(rt, &table[6]);
 	ck_assert_uint_eq(pp.n, 1);
 	ck_assert_str_eq(pp.v[0].value, "iris");
+}
+END_TEST
+
+START_TEST(rest_of_path)
+{
+	const struct route *rt = NULL;
+	struct params pp = { 0 };
+	char allow[64];
+
+	ck_assert_int_eq(router_match(table, N, a, "PUT", "/files/0/abc/artifacts/model/MLmodel",
+	    &rt, &pp, allow, sizeof(allow)), MATCH_OK);
+	ck_assert_ptr_eq(rt, &table[7]);
+	ck_assert_str_eq(params_get(&pp, "path")->value, "0/abc/artifacts/model/MLmodel");
+	ck_assert_int_eq(router_match(table, N, a, "PUT", "/files/x", &rt, &pp, allow,
+	    sizeof(allow)), MATCH_OK);
+	/* the rest must not be empty */
+	ck_assert_int_eq(router_match(table, N, a, "PUT", "/files/", &rt, &pp, allow,
+	    sizeof(allow)), MATCH_NONE);
+	ck_assert_int_eq(router_match(table, N, a, "PUT", "/files", &rt, &pp, allow,
+	    sizeof(allow)), MATCH_NONE);
 }
 END_TEST
 
@@ -131,6 +152,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, literal_and_params);
 	tcase_add_test(tc, partial_match_leaves_no_params);
+	tcase_add_test(tc, rest_of_path);
 	tcase_add_test(tc, not_found);
 	tcase_add_test(tc, wrong_method_lists_allow);
 	tcase_add_test(tc, real_table_is_consistent);
