@@ -10,7 +10,7 @@
 
 #define FEEDBACK_MAX_BATCH 10000   /* rows per POST /api/feedback(.csv) */
 #define PREDICTIONS_PAGE_MAX 1000  /* rows per GET /api/predictions page */
-#define QUALITY_AUC_ROWS 20000     /* newest verified rows a window's ROC AUC uses */
+#define QUALITY_AUC_ROWS 5000      /* newest verified rows a window's ROC AUC uses */
 #define QUALITY_POINTS 500         /* predicted-vs-actual points per version */
 
 /* One reported truth: a JSON number (regression) or a class label (string). */
