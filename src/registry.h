@@ -25,6 +25,9 @@ int registry_set_alias(struct req *r, const char *name, const char *alias,
     long long version);
 int registry_delete_alias(struct req *r, const char *name, const char *alias);
 
+/* 1 when a is a usable alias: 1-255 of [A-Za-z0-9_-], not "latest" nor "v<digits>". */
+int registry_alias_valid(const char *a);
+
 /* "None", "Staging", "Production", "Archived" for any case; NULL otherwise. */
 const char *canonical_stage(const char *s);
 
