@@ -14,6 +14,7 @@
 #include "db.h"
 #include "migrate.h"
 #include "registry.h"
+#include "train.h"
 
 static void
 usage(FILE *f)
@@ -382,6 +383,8 @@ main(int argc, char *argv[])
 	/* model commands talk HTTP to a server: no config, no database. */
 	if (!strcmp(argv[optind], "model"))
 		return cmd_model(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "train"))
+		return train_main(argc - optind, argv + optind);
 	if (cfgpath == NULL)
 		cfgpath = config_find();
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) == -1) {
