@@ -988,50 +988,45 @@ infer_spec(const struct data *d, const struct opts *o, const struct split *sp, i
 		goto fail;
 	}
 	if (strcmp(o->task, "regression")) {
-		size_t all_n = d->n, nv, *all = malloc(all_n * sizeof(*all));
-		struct catcount *cv;
-		int numeric = 1;
+		struct catcount *cv = NULL;
+		size_t nv = 0, cap = 0;
+		int numeric = 1, oom = 0;
 		json_t *classes = json_array();
 
-		if (all == NULL)
-			goto fail;
-		for (size_t i = 0; i < all_n; i++)
-			all[i] = i;
-		/* Labels live outside the rows: count them through a scratch object per row. */
-		cv = NULL;
-		nv = 0;
-		{
-			struct catcount *c = NULL;
-			size_t cap = 0;
+		/* Labels live outside the rows: counted here, as category_values counts cells. */
+		for (size_t i = 0; i < d->n; i++) {
+			char text[512];
+			size_t j;
 
-			for (size_t i = 0; i < all_n; i++) {
-				char text[512];
-				size_t j;
-
-				if (d->label[i] == NULL || label_text(d->label[i], text,
-				    sizeof(text)) == -1)
-					continue;
-				numeric = numeric && json_is_number(d->label[i]);
-				for (j = 0; j < nv && strcmp(c[j].text, text); j++)
-					;
-				if (j < nv) {
-					c[j].n++;
-					continue;
-				}
-				if (nv == cap) {
-					struct catcount *t = realloc(c, (cap = cap ? cap * 2 : 8) *
-					    sizeof(*c));
-
-					if (t == NULL)
-						break;
-					c = t;
-				}
-				c[nv].text = strdup(text);
-				c[nv++].n = 1;
+			if (d->label[i] == NULL || label_text(d->label[i], text, sizeof(text)) == -1)
+				continue;
+			numeric = numeric && json_is_number(d->label[i]);
+			oom = 1;
+			for (j = 0; j < nv && strcmp(cv[j].text, text); j++)
+				;
+			if (j < nv) {
+				cv[j].n++;
+				oom = 0;
+				continue;
 			}
-			cv = c;
+			if (nv == cap) {
+				struct catcount *t = realloc(cv, (cap = cap ? cap * 2 : 8) * sizeof(*cv));
+
+				if (t == NULL)
+					break;
+				cv = t;
+			}
+			if ((cv[nv].text = strdup(text)) == NULL)
+				break;
+			cv[nv++].n = 1;
+			oom = 0;
 		}
-		free(all);
+		if (oom || classes == NULL) {
+			fprintf(stderr, CMD ": out of memory\n");
+			catcount_free(cv, nv);
+			json_decref(classes);
+			goto fail;
+		}
 		if (nv > 1)
 			qsort(cv, nv, sizeof(*cv), catcount_cmp);
 		if (numeric && nv > 1) {
@@ -1316,7 +1311,7 @@ trk_status(struct trk *t, const char *status)
 	    (json_int_t)now_ms()), 1, NULL);
 }
 
-/* params or tags (arrays of {key, value}) in batches within MLflow's limit. */
+/* params or tags (arrays of {key, value}, consumed) in batches within MLflow's limit. */
 static int
 trk_log_kv(struct trk *t, const char *what, json_t *items)
 {
@@ -1332,6 +1327,7 @@ trk_log_kv(struct trk *t, const char *what, json_t *items)
 		rc = mlflow(t, "runs/log-batch", NULL, json_pack("{s:s, s:o}", "run_id", t->run_id,
 		    what, chunk), 1, NULL);
 	}
+	json_decref(items);
 	return rc;
 }
 
@@ -2054,7 +2050,7 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	const char *names[2] = { "train", "valid" };
 	double vals[2][METRICS_MAX], best[2][METRICS_MAX], bestv = 0;
 	long best_it = -1, it, done = 0;
-	int nsets = j->sp->nvalid > 0 ? 2 : 1, rc = TRAIN_FAILED, status_set = 0;
+	int nsets = j->sp->nvalid > 0 ? 2 : 1, rc = TRAIN_FAILED;
 	char key[128], dir[PATH_MAX], path[PATH_MAX + 64], err[ERR_MAX] = "";
 	struct progress pg = { isatty(2), o->quiet, o->verbose, 0, 0, o->rounds };
 	json_t *out = NULL, *imp = NULL;
@@ -2178,7 +2174,6 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 		fprintf(stderr, CMD ": interrupted after %ld rounds; run %s marked KILLED\n", done,
 		    t.run_id);
 		rc = TRAIN_INTERRUPTED;
-		status_set = 1;
 		goto out;
 	}
 	if (trk_flush(&t) != 0) {
@@ -2263,7 +2258,6 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 		fprintf(stderr, CMD ": %s\n", t.err);
 		goto out;
 	}
-	status_set = 1;
 	printf("run %s: %ld rounds, kept iteration %ld", t.run_id, done, best_it);
 	for (size_t m = 0; m < j->ps->nmetrics; m++)
 		printf(", %s %s %.6g", nsets > 1 ? "valid" : "train", j->ps->metrics[m],
@@ -2277,15 +2271,13 @@ fail:
 	if (pg.tty && !o->quiet && done > 0)
 		fputc('\n', stderr);
 	trk_log_kv(&t, "tags", json_pack("[{s:s, s:s}]", "key", "verdict.error", "value", err));
-	if (trk_status(&t, "FAILED") == 0) {
+	if (trk_status(&t, "FAILED") == 0)
 		fprintf(stderr, CMD ": %s; run %s marked FAILED\n", err, t.run_id);
-		status_set = 1;
-	} else
+	else
 		fprintf(stderr, CMD ": %s; marking run %s FAILED failed too: %s\n", err, t.run_id,
 		    t.err);
 	rc = TRAIN_FAILED;
 out:
-	(void)status_set;
 	json_decref(imp);
 	if (keep != NULL && keep != b)
 		XGBoosterFree(keep);

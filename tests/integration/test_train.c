@@ -304,7 +304,9 @@ START_TEST(regression_by_time_matches_python_and_serves)
 		ck_assert_int_eq(XGDMatrixCreateFromMat(x, nv, w, NAN, &dmx), 0);
 		ck_assert_int_eq(XGBoosterPredict(b, dmx, 0, 0, 0, &n, &want), 0);
 		ck_assert_uint_eq(n, nv);
-		req = json_dumps(json_pack("{s:O}", "instances", rows), JSON_COMPACT);
+		v = json_pack("{s:O}", "instances", rows);
+		req = json_dumps(v, JSON_COMPACT);
+		json_decref(v);
 		pred = call("POST", "/api/models/seattle_temp/predict", req, &st);
 		ck_assert_msg(st == 200, "predict: %ld", st);
 		preds = json_object_get(pred, "predictions");
