@@ -468,8 +468,8 @@ api_version_stage(struct req *r)
 	    atoi(ver), "stage", canonical_stage(r->in[0].s)));
 }
 
-static int
-alias_ok(const char *a)
+int
+registry_alias_valid(const char *a)
 {
 	size_t n = strlen(a);
 
@@ -496,7 +496,7 @@ registry_set_alias(struct req *r, const char *name, const char *alias, long long
 		if (prc != 0)
 			return prc;
 	}
-	if (!alias_ok(alias)) {
+	if (!registry_alias_valid(alias)) {
 		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "alias must be 1 to 255 letters, "
 		    "digits, '_' or '-'; 'latest' and v<digits> are reserved");
 		return 1;

@@ -42,26 +42,21 @@ csv_rows(struct req *r)
 	rows = json_array();
 	for (size_t i = 1; i < t.n; i++) {
 		const struct csv_record *rec = &t.rec[i];
+		long bad;
 
 		if (rec->nf > t.rec[0].nf) {
 			resp_error(r, 400, "BAD_REQUEST", "CSV row %zu (line %ld) has more columns "
 			    "than the header", i, rec->line);
 			goto fail;
 		}
-		o = json_object();
-		json_array_append_new(rows, o);
-		for (size_t k = 0; k < rec->nf; k++) {
-			json_t *v;
-
-			if (rec->len[k] == 0)
-				continue;
-			if ((v = json_stringn(rec->f[k], rec->len[k])) == NULL) {
-				resp_error(r, 400, "BAD_REQUEST", "CSV row %zu column '%.64s' is not "
-				    "valid UTF-8", i, t.rec[0].f[k]);
+		if ((o = csv_record_json(&t, i, &bad)) == NULL) {
+			if (bad < 0)
 				goto fail;
-			}
-			json_object_set_new(o, t.rec[0].f[k], v);
+			resp_error(r, 400, "BAD_REQUEST", "CSV row %zu column '%.64s' is not "
+			    "valid UTF-8", i, t.rec[0].f[bad]);
+			goto fail;
 		}
+		json_array_append_new(rows, o);
 	}
 	return rows;
 fail:

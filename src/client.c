@@ -231,7 +231,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 /* One attempt; the answer lands in c->body, *status gets its code. */
 static CURLcode
 transfer(struct client *c, const char *method, const char *url, struct curl_slist *hdrs,
-    const char *body, size_t len, curl_mime *mime, long *status)
+    const char *body, size_t bodylen, curl_mime *mime, long *status)
 {
 	CURL *h = c->curl;
 	CURLcode rc;
@@ -264,7 +264,7 @@ transfer(struct client *c, const char *method, const char *url, struct curl_slis
 	if (mime != NULL)
 		curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
 	else if (body != NULL) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	}
 	if (strcmp(method, mime != NULL || body != NULL ? "POST" : "GET"))
@@ -357,13 +357,16 @@ answer(struct client *c, long status, struct client_resp *out)
 	return CLIENT_HTTP;
 }
 
+/*
+ * One request with body (bodylen bytes of type ctype) or mime or neither.
+ * again: the request is idempotent, so it is repeated on any hiccup.
+ */
 static enum client_status
-request(struct client *c, const char *method, const char *path, const char *type,
-    const char *body, size_t len, curl_mime *mime, struct client_resp *out)
+request(struct client *c, const char *method, const char *path, const char *body,
+    size_t bodylen, const char *ctype, curl_mime *mime, int again, struct client_resp *out)
 {
-	int again = !strcmp(method, "GET");     /* idempotent: repeat on any hiccup */
 	struct curl_slist *hdrs = NULL, *t;
-	char url[URL_MAX];
+	char url[URL_MAX], ct[128];
 	long status = 0;
 	CURLcode rc;
 	enum client_status st = CLIENT_ERROR;
@@ -376,9 +379,7 @@ request(struct client *c, const char *method, const char *path, const char *type
 		goto oom;
 	hdrs = t;
 	if (body != NULL) {
-		char ct[128];
-
-		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
 		if ((t = curl_slist_append(hdrs, ct)) == NULL)
 			goto oom;
 		hdrs = t;
@@ -391,7 +392,7 @@ request(struct client *c, const char *method, const char *path, const char *type
 	for (int attempt = 0;; attempt++) {
 		int retry;
 
-		rc = transfer(c, method, url, hdrs, body, len, mime, &status);
+		rc = transfer(c, method, url, hdrs, body, bodylen, mime, &status);
 		if (rc == CURLE_OK)
 			retry = again && status == 503;
 		else
@@ -422,9 +423,9 @@ resp_init(struct client_resp *out)
 	memset(out, 0, sizeof(*out));
 }
 
-enum client_status
-client_json(struct client *c, const char *method, const char *path, const json_t *body,
-    struct client_resp *out)
+static enum client_status
+json_request(struct client *c, const char *method, const char *path, const json_t *body,
+    int again, struct client_resp *out)
 {
 	char *text = NULL;
 	enum client_status st;
@@ -434,8 +435,8 @@ client_json(struct client *c, const char *method, const char *path, const json_t
 		snprintf(out->message, sizeof(out->message), "out of memory");
 		return CLIENT_ERROR;
 	}
-	st = request(c, method, path, "application/json", text, text != NULL ? strlen(text) : 0,
-	    NULL, out);
+	st = request(c, method, path, text, text != NULL ? strlen(text) : 0,
+	    "application/json", NULL, again, out);
 	free(text);
 	return st;
 }
@@ -449,7 +450,30 @@ client_body(struct client *c, const char *path, const char *type, const void *bo
 		snprintf(out->message, sizeof(out->message), "bad content type");
 		return CLIENT_ERROR;
 	}
-	return request(c, "POST", path, type, body, len, NULL, out);
+	return request(c, "POST", path, body, len, type, NULL, 0, out);
+}
+
+enum client_status
+client_json(struct client *c, const char *method, const char *path, const json_t *body,
+    struct client_resp *out)
+{
+	return json_request(c, method, path, body, !strcmp(method, "GET"), out);
+}
+
+enum client_status
+client_json_idempotent(struct client *c, const char *method, const char *path,
+    const json_t *body, struct client_resp *out)
+{
+	return json_request(c, method, path, body, 1, out);
+}
+
+enum client_status
+client_put(struct client *c, const char *path, const void *data, size_t len,
+    const char *type, struct client_resp *out)
+{
+	resp_init(out);
+	/* An empty body still needs a pointer, or curl would send a GET-style PUT. */
+	return request(c, "PUT", path, len > 0 ? data : "", len, type, NULL, 1, out);
 }
 
 enum client_status
@@ -483,7 +507,7 @@ client_multipart(struct client *c, const char *path, const struct client_part *p
 			goto out;
 		}
 	}
-	st = request(c, "POST", path, NULL, NULL, 0, m, out);
+	st = request(c, "POST", path, NULL, 0, NULL, m, 0, out);
 out:
 	curl_mime_free(m);
 	return st;

@@ -64,6 +64,21 @@ enum client_status client_json(struct client *c, const char *method, const char 
 enum client_status client_body(struct client *c, const char *path, const char *type,
     const void *body, size_t len, struct client_resp *out) WUR;
 
+/*
+ * As client_json, for a call the caller knows to be idempotent (MLflow's
+ * get, set-tag, log-parameter, runs/update): retried as a GET is, whatever
+ * the method.
+ */
+enum client_status client_json_idempotent(struct client *c, const char *method,
+    const char *path, const json_t *body, struct client_resp *out) WUR;
+
+/*
+ * PUT path with len bytes of data as Content-Type type (an upload that
+ * replaces what is there, so it is retried as a GET is).
+ */
+enum client_status client_put(struct client *c, const char *path, const void *data,
+    size_t len, const char *type, struct client_resp *out) WUR;
+
 /* One multipart/form-data part: a file read at send time, or a value. */
 struct client_part {
 	const char *name;

@@ -119,3 +119,29 @@ csv_table_parse(struct arena *a, const char *s, size_t len, size_t max_records,
 		snprintf(err, errlen, "line %ld has more than %d columns", st->line, CELLS_MAX);
 	return rc;
 }
+
+json_t *
+csv_record_json(const struct csv_table *t, size_t i, long *badcol)
+{
+	const struct csv_record *h = &t->rec[0], *rec = &t->rec[i];
+	json_t *o = json_object(), *v;
+
+	*badcol = -1;
+	if (o == NULL)
+		return NULL;
+	for (size_t k = 0; k < rec->nf && k < h->nf; k++) {
+		if (rec->len[k] == 0)
+			continue;
+		if ((v = json_stringn(rec->f[k], rec->len[k])) == NULL) {
+			if (!utf8_valid(rec->f[k], rec->len[k]))
+				*badcol = (long)k;
+			goto fail;
+		}
+		if (json_object_set_new(o, h->f[k], v) == -1)
+			goto fail;
+	}
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}

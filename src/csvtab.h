@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 struct csv_record {
@@ -27,5 +29,14 @@ struct csv_table {
  */
 int csv_table_parse(struct arena *a, const char *s, size_t len, size_t max_records,
     struct csv_table *t, char *err, size_t errlen) WUR;
+
+/*
+ * Record i (>= 1) of t as the JSON object a CSV row stands for wherever verdict
+ * reads one (a prediction, a training row): header cell -> the cell as a
+ * string, empty cells left out (missing), cells past the header's width
+ * ignored (callers report ragged rows first). NULL when a cell is not valid
+ * UTF-8 (*badcol = its index) or memory ran out (*badcol = -1). Caller decrefs.
+ */
+json_t *csv_record_json(const struct csv_table *t, size_t i, long *badcol) WUR;
 
 #endif

@@ -96,6 +96,9 @@ int registry_add_version_from_source(struct req *r, const char *name, const char
 /* Where the version's files are: runs:/ resolved to the run's artifacts, else the source. */
 int registry_download_uri(struct req *r, const char *name, const char *version, char **uri);
 
+/* 1 when a is a usable alias: 1-255 of [A-Za-z0-9_-], not "latest" nor "v<digits>". */
+int registry_alias_valid(const char *a);
+
 /* "None", "Staging", "Production", "Archived" for any case; NULL otherwise. */
 const char *canonical_stage(const char *s);
 

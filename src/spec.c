@@ -517,8 +517,8 @@ input_find(const struct spec *s, const char *name, size_t len)
 }
 
 /* Writes a JSON number as the text a category would have: 90210 → "90210". */
-static void
-number_text(json_t *j, char *buf, size_t size)
+void
+spec_number_text(json_t *j, char *buf, size_t size)
 {
 	double d;
 
@@ -630,7 +630,7 @@ resolve(const struct input *in, json_t *j, struct val *v, struct msg *m)
 		return 0;
 	case IT_CATEGORY:
 		if (json_is_number(j)) {
-			number_text(j, v->text, sizeof(v->text));
+			spec_number_text(j, v->text, sizeof(v->text));
 			v->s = v->text;
 			v->len = strlen(v->text);
 			return 0;

@@ -163,6 +163,12 @@ const char *spec_input_format(const struct spec *s, size_t i);
 int spec_input_tzoff(const struct spec *s, size_t i);
 
 /*
+ * The text a JSON number has as a category value (90210 -> "90210", 2.5 ->
+ * "2.5"): what one_hot categories and map keys are matched against.
+ */
+void spec_number_text(json_t *j, char *buf, size_t size);
+
+/*
  * Raw inputs (a JSON object) → out[0..spec_width). Returns 0, or -1 with a
  * message naming the field in err (out is then partly written). lax: ignore
  * unknown fields. Thread-safe; allocates nothing (the hot path of every

@@ -1,25 +1,22 @@
-/* verdict.c: the command-line tool — schema migrations and user administration (Postgres), the model registry and drift checks (verdict's HTTP API). */
+/* verdict.c: the command-line tool — schema migrations and user administration (Postgres), the model registry, drift checks and training (verdict's HTTP API). */
 #include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "auth.h"
+#include "cli.h"
 #include "client.h"
 #include "config.h"
 #include "db.h"
 #include "migrate.h"
 #include "registry.h"
-
-/* The upload limits of POST /api/models/{name}/versions (f_version_new in routes.c). */
-#define BOOSTER_MAX ((off_t)256 << 20)
-#define SPEC_MAX ((off_t)4 << 20)
+#include "train.h"
 
 static void
 usage(FILE *f)
@@ -74,37 +71,6 @@ cmd_migrate(const struct config *c, int argc, char **argv)
 		return 1;
 	}
 	return 0;
-}
-
-/* One password line from stdin (no echo on a terminal); caller wipes it. */
-static int
-read_password(char *buf, size_t len, int prompt)
-{
-	struct termios old, noecho;
-	int tty = isatty(0), rc = -1;
-
-	if (prompt && tty) {
-		fprintf(stderr, "password: ");
-		tcgetattr(0, &old);
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(0, TCSANOW, &noecho);
-	}
-	if (fgets(buf, (int)len, stdin) != NULL) {
-		size_t n = strcspn(buf, "\r\n");
-
-		if (buf[n] == '\0' && n == len - 1)
-			fprintf(stderr, "verdict: password longer than %d bytes\n", PASSWORD_MAX);
-		else {
-			buf[n] = '\0';
-			rc = 0;
-		}
-	}
-	if (prompt && tty) {
-		tcsetattr(0, TCSANOW, &old);
-		fprintf(stderr, "\n");
-	}
-	return rc;
 }
 
 static const char *
@@ -174,7 +140,7 @@ cmd_user(const struct config *c, int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-		if (read_password(pw, sizeof(pw), !stdin_pw) == -1)
+		if (cli_read_password(pw, sizeof(pw), !stdin_pw) == -1)
 			goto out;
 		st = auth_signup(db, NULL, argv[2], strlen(argv[2]), pw, strlen(pw),
 		    admin ? "admin" : "user", &id, err, sizeof(err));
@@ -202,7 +168,7 @@ cmd_user(const struct config *c, int argc, char **argv)
 		id = atoll(PQgetvalue(res, 0, 0));
 		snprintf(uname, sizeof(uname), "%s", PQgetvalue(res, 0, 1));
 		PQclear(res);
-		if (read_password(pw, sizeof(pw), 1) == -1)
+		if (cli_read_password(pw, sizeof(pw), 1) == -1)
 			goto out;
 		st = auth_set_password(db, id, uname, pw, strlen(pw), err, sizeof(err));
 		sodium_memzero(pw, sizeof(pw));
@@ -234,197 +200,6 @@ out:
 
 /* ---- model: the registry through verdict's JSON API ---- */
 
-/* How to reach the server: the options every model command takes. */
-struct remote {
-	const char *url, *token, *user;
-	int password_stdin;
-};
-
-/*
- * argv[*i] as "--name VALUE" or "--name=VALUE": 1 with *val set (*i moves
- * past the value), 0 when it is another argument, -1 when the value is missing.
- */
-static int
-opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n))
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*val = argv[++*i];
-	return 1;
-}
-
-/* As opt_value, for any connection option (stored in rm). */
-static int
-remote_option(int argc, char **argv, int *i, struct remote *rm)
-{
-	int rc;
-
-	if ((rc = opt_value(argc, argv, i, "--url", &rm->url)) != 0 ||
-	    (rc = opt_value(argc, argv, i, "--token", &rm->token)) != 0 ||
-	    (rc = opt_value(argc, argv, i, "--user", &rm->user)) != 0)
-		return rc;
-	if (!strcmp(argv[*i], "--password-stdin")) {
-		rm->password_stdin = 1;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * VERDICT_URL of ./var/stack.env (a checkout's local stack) into dst; 0, or
- * -1 when there is none. deploy/stack writes it with printf %q, which
- * escapes with backslashes; a URL needs none, but they are undone anyway.
- */
-static int
-stack_url(char *dst, size_t len)
-{
-	char line[1024];
-	FILE *f = fopen("var/stack.env", "r");
-	size_t n = 0;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *v = line + 12;
-
-		if (strncmp(line, "VERDICT_URL=", 12))
-			continue;
-		v[strcspn(v, "\r\n")] = '\0';
-		if (v[0] == '\'' && v[1] != '\0' && v[strlen(v) - 1] == '\'') {
-			v[strlen(v) - 1] = '\0';
-			v++;
-			n = (size_t)snprintf(dst, len, "%s", v);
-			break;
-		}
-		for (; *v != '\0' && n + 1 < len; v++) {
-			if (*v == '\\' && v[1] != '\0')
-				v++;
-			dst[n++] = *v;
-		}
-		dst[n] = '\0';
-		break;
-	}
-	fclose(f);
-	return n > 0 && n < len ? 0 : -1;
-}
-
-/*
- * A client for the server and credentials in rm, else $VERDICT_URL /
- * $VERDICT_TOKEN, else the URL of ./var/stack.env. NULL after printing why,
- * with *rc set to the exit status (2 for usage). Caller frees.
- */
-static struct client *
-remote_open(const char *cmd, const struct remote *rm, int *rc)
-{
-	char url[1024], err[512], pw[PASSWORD_MAX + 2];
-	const char *u = rm->url, *token = rm->token;
-	struct client *c = NULL;
-	int bad;
-
-	*rc = 2;
-	if (rm->user != NULL && rm->token != NULL) {
-		fprintf(stderr, "%s: give --token or --user, not both\n", cmd);
-		return NULL;
-	}
-	if (rm->password_stdin && rm->user == NULL) {
-		fprintf(stderr, "%s: --password-stdin goes with --user\n", cmd);
-		return NULL;
-	}
-	if (u == NULL || *u == '\0')
-		u = getenv("VERDICT_URL");
-	if ((u == NULL || *u == '\0') && stack_url(url, sizeof(url)) == 0)
-		u = url;
-	if (u == NULL || *u == '\0') {
-		fprintf(stderr, "%s: no server: pass --url or set VERDICT_URL\n", cmd);
-		return NULL;
-	}
-	if (rm->user == NULL && (token == NULL || *token == '\0'))
-		token = getenv("VERDICT_TOKEN");
-	if (rm->user == NULL && (token == NULL || *token == '\0')) {
-		fprintf(stderr, "%s: no credentials: pass --token, set VERDICT_TOKEN, or "
-		    "--user USER --password-stdin\n", cmd);
-		return NULL;
-	}
-	if (rm->user != NULL && !rm->password_stdin && !isatty(0)) {
-		fprintf(stderr, "%s: pass --password-stdin\n", cmd);
-		return NULL;
-	}
-	if ((c = client_new(u, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s: %s\n", cmd, err);
-		return NULL;
-	}
-	if (rm->user != NULL) {
-		if (read_password(pw, sizeof(pw), !rm->password_stdin) == -1) {
-			fprintf(stderr, "%s: no password read from stdin\n", cmd);
-			*rc = 1;
-			goto fail;
-		}
-		bad = client_set_basic(c, rm->user, pw) == -1;
-		sodium_memzero(pw, sizeof(pw));
-		if (bad) {
-			fprintf(stderr, "%s: unusable user name or password\n", cmd);
-			goto fail;
-		}
-	} else if (client_set_token(c, token) == -1) {
-		fprintf(stderr, "%s: unusable token\n", cmd);
-		goto fail;
-	}
-	return c;
-fail:
-	client_free(c);
-	return NULL;
-}
-
-/* Prints why a call failed, as the server said it; returns the exit status. */
-static int
-api_failed(const char *cmd, enum client_status st, const struct client_resp *r)
-{
-	if (st == CLIENT_HTTP)
-		fprintf(stderr, "%s: %s (HTTP %ld)\n", cmd, r->message, r->status);
-	else
-		fprintf(stderr, "%s: %s\n", cmd, r->message);
-	return 1;
-}
-
-/*
- * The cheap checks worth making before an upload: path is a readable,
- * non-empty regular file of at most max bytes. 0, or -1 after printing why.
- */
-static int
-check_file(const char *cmd, const char *what, const char *path, off_t max)
-{
-	struct stat sb;
-	FILE *f;
-
-	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &sb) == -1) {
-		fprintf(stderr, "%s: %s %s: %s\n", cmd, what, path, strerror(errno));
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	if (!S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "%s: %s %s: not a regular file\n", cmd, what, path);
-		return -1;
-	}
-	if (sb.st_size == 0 || sb.st_size > max) {
-		fprintf(stderr, "%s: %s %s: %lld bytes; the server takes 1 byte to %lld MiB\n",
-		    cmd, what, path, (long long)sb.st_size, (long long)(max >> 20));
-		return -1;
-	}
-	return 0;
-}
-
 static const char register_usage[] =
     "usage: verdict model register NAME --booster FILE --spec FILE [--stage STAGE]\n"
     "           [--alias ALIAS] [--archive-existing] [--description TEXT]\n"
@@ -439,34 +214,31 @@ static int
 cmd_model_register(int argc, char **argv)
 {
 	static const char cmd[] = "verdict model register";
-	const char *name = NULL, *booster = NULL, *spec = NULL, *stage = NULL,
-	    *alias = NULL, *desc = NULL, *base;
-	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct cli_version v = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
+	struct cli_remote rm = { NULL, NULL, NULL, 0 };
 	struct client *c = NULL;
-	struct client_resp r = { 0, NULL, "", "" };
-	enum client_status st;
-	char path[1024], source[300], ver[24];
-	json_t *body;
-	json_int_t version;
-	int archive = 0, rc;
+	char source[300];
+	const char *base;
+	long long version;
+	int rc;
 
 	for (int i = 2; i < argc; i++) {
 		int o;
 
-		if ((o = remote_option(argc, argv, &i, &rm)) == 0 &&
-		    (o = opt_value(argc, argv, &i, "--booster", &booster)) == 0 &&
-		    (o = opt_value(argc, argv, &i, "--spec", &spec)) == 0 &&
-		    (o = opt_value(argc, argv, &i, "--stage", &stage)) == 0 &&
-		    (o = opt_value(argc, argv, &i, "--alias", &alias)) == 0 &&
-		    (o = opt_value(argc, argv, &i, "--description", &desc)) == 0) {
+		if ((o = cli_remote_option(argc, argv, &i, &rm)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &i, "--booster", &v.booster)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &i, "--spec", &v.spec)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &i, "--stage", &v.stage)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &i, "--alias", &v.alias)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &i, "--description", &v.description)) == 0) {
 			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 				fputs(register_usage, stdout);
 				return 0;
 			}
 			if (!strcmp(argv[i], "--archive-existing"))
-				archive = 1;
-			else if (argv[i][0] != '-' && name == NULL)
-				name = argv[i];
+				v.archive = 1;
+			else if (argv[i][0] != '-' && v.name == NULL)
+				v.name = argv[i];
 			else {
 				fprintf(stderr, "%s: unexpected argument %s\n", cmd, argv[i]);
 				goto usage;
@@ -476,118 +248,36 @@ cmd_model_register(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (name == NULL || booster == NULL || spec == NULL)
+	if (v.name == NULL || v.booster == NULL || v.spec == NULL)
 		goto usage;
-	if (stage != NULL && (stage = canonical_stage(stage)) == NULL) {
+	if (v.stage != NULL && (v.stage = canonical_stage(v.stage)) == NULL) {
 		fprintf(stderr, "%s: --stage must be None, Staging, Production or Archived\n",
 		    cmd);
 		return 2;
 	}
-	if (archive && stage == NULL) {
+	if (v.archive && v.stage == NULL) {
 		fprintf(stderr, "%s: --archive-existing goes with --stage\n", cmd);
 		return 2;
 	}
-	if (check_file(cmd, "booster", booster, BOOSTER_MAX) == -1 ||
-	    check_file(cmd, "spec", spec, SPEC_MAX) == -1)
+	if (cli_check_file(cmd, "booster", v.booster, CLI_BOOSTER_MAX) == -1 ||
+	    cli_check_file(cmd, "spec", v.spec, CLI_SPEC_MAX) == -1)
 		return 1;
-	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+	if ((c = cli_remote_open(cmd, &rm, &rc)) == NULL)
 		return rc;
-	rc = 1;
 
-	/* The model; one that exists already is fine (its description stays). */
-	if ((body = json_pack("{s:s}", "name", name)) == NULL || (desc != NULL &&
-	    json_object_set_new(body, "description", json_string(desc)) == -1)) {
-		json_decref(body);
-		fprintf(stderr, "%s: out of memory\n", cmd);
-		goto out;
-	}
-	st = client_json(c, "POST", "/api/models", body, &r);
-	json_decref(body);
-	if (st != CLIENT_OK && !(st == CLIENT_HTTP && r.status == 409 &&
-	    !strcmp(r.error_code, "RESOURCE_ALREADY_EXISTS")))
-		goto fail;
-	if (st != CLIENT_OK && desc != NULL)
-		fprintf(stderr, "%s: %s exists already; its description stays as it was\n",
-		    cmd, name);
-	client_resp_free(&r);
-
-	/* The version; the source names where it came from, for the registry's history. */
-	base = strrchr(booster, '/') ? strrchr(booster, '/') + 1 : booster;
+	/* The source names where it came from, for the registry's history. */
+	base = strrchr(v.booster, '/') ? strrchr(v.booster, '/') + 1 : v.booster;
 	snprintf(source, sizeof(source), "verdict model register %s", base);
 	for (char *p = source; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	{
-		const struct client_part parts[] = {
-			{ "booster", booster, NULL, "application/octet-stream" },
-			{ "spec", spec, NULL, "application/json" },
-			{ "source", NULL, source, NULL },
-		};
-
-		if (client_path(path, sizeof(path), "api", "models", name, "versions",
-		    (char *)NULL) == -1) {
-			fprintf(stderr, "%s: model name too long\n", cmd);
-			goto out;
-		}
-		st = client_multipart(c, path, parts, ARRAY_LEN(parts), &r);
-	}
-	if (st != CLIENT_OK) {
-		rc = api_failed(cmd, st, &r);
-		if (st == CLIENT_HTTP && r.status == 413)
-			fprintf(stderr, "%s: the upload is over this server's limit (verdictd's "
-			    "max_multipart_body, nginx's client_max_body_size)\n", cmd);
-		goto out;
-	}
-	version = json_integer_value(json_object_get(r.json, "version"));
-	if (version <= 0) {
-		fprintf(stderr, "%s: the server's answer names no version\n", cmd);
-		goto out;
-	}
-	client_resp_free(&r);
-	printf("registered %s version %lld\n", name, (long long)version);
-	fflush(stdout);
-	snprintf(ver, sizeof(ver), "%lld", (long long)version);
-
-	if (stage != NULL) {
-		if (client_path(path, sizeof(path), "api", "models", name, "versions", ver,
-		    "stage", (char *)NULL) == -1 || (body = json_pack("{s:s, s:b}", "stage",
-		    stage, "archive_existing_versions", archive)) == NULL) {
-			fprintf(stderr, "%s: out of memory\n", cmd);
-			goto out;
-		}
-		st = client_json(c, "POST", path, body, &r);
-		json_decref(body);
-		if (st != CLIENT_OK)
-			goto fail;
-		client_resp_free(&r);
-		printf("%s version %s: stage %s%s\n", name, ver, stage,
-		    archive ? " (the others there archived)" : "");
-		fflush(stdout);
-	}
-	if (alias != NULL) {
-		if (client_path(path, sizeof(path), "api", "models", name, "aliases", alias,
-		    (char *)NULL) == -1 || (body = json_pack("{s:I}", "version",
-		    version)) == NULL) {
-			fprintf(stderr, "%s: alias too long\n", cmd);
-			goto out;
-		}
-		st = client_json(c, "PUT", path, body, &r);
-		json_decref(body);
-		if (st != CLIENT_OK)
-			goto fail;
-		printf("%s version %s: alias %s\n", name, ver, alias);
-	}
-	rc = 0;
-	goto out;
+	v.source = source;
+	rc = cli_register(cmd, c, &v, &version);
+	client_free(c);
+	return rc;
 usage:
 	fputs(register_usage, stderr);
 	return 2;
-fail:
-	rc = api_failed(cmd, st, &r);
-out:
-	client_resp_free(&r);
-	client_free(c);
-	return rc;
 }
 
 /* GET /api/models as a table: NAME, LATEST, PRODUCTION ("-" for none). */
@@ -595,7 +285,7 @@ static int
 cmd_model_list(int argc, char **argv)
 {
 	static const char cmd[] = "verdict model list";
-	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct cli_remote rm = { NULL, NULL, NULL, 0 };
 	struct client *c;
 	struct client_resp r = { 0, NULL, "", "" };
 	enum client_status st;
@@ -604,7 +294,7 @@ cmd_model_list(int argc, char **argv)
 	int w = 4, rc;
 
 	for (int k = 2; k < argc; k++) {
-		int o = remote_option(argc, argv, &k, &rm);
+		int o = cli_remote_option(argc, argv, &k, &rm);
 
 		if (o == 1)
 			continue;
@@ -621,11 +311,11 @@ cmd_model_list(int argc, char **argv)
 		    "--user USER --password-stdin]\n");
 		return 2;
 	}
-	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+	if ((c = cli_remote_open(cmd, &rm, &rc)) == NULL)
 		return rc;
 	rc = 1;
 	if ((st = client_json(c, "GET", "/api/models", NULL, &r)) != CLIENT_OK) {
-		rc = api_failed(cmd, st, &r);
+		rc = cli_api_failed(cmd, st, &r);
 		goto out;
 	}
 	if (!json_is_array(models = json_object_get(r.json, "models"))) {
@@ -698,7 +388,7 @@ cmd_model_reference(int argc, char **argv)
 {
 	static const char cmd[] = "verdict model reference";
 	const char *pos[2] = { NULL, NULL }, *data = NULL;
-	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct cli_remote rm = { NULL, NULL, NULL, 0 };
 	struct client_resp r = { 0, NULL, "", "" };
 	struct client *c = NULL;
 	enum client_status st;
@@ -707,10 +397,10 @@ cmd_model_reference(int argc, char **argv)
 	int np = 0, rc;
 
 	for (int i = 2; i < argc; i++) {
-		int o = remote_option(argc, argv, &i, &rm);
+		int o = cli_remote_option(argc, argv, &i, &rm);
 
 		if (o == 0)
-			o = opt_value(argc, argv, &i, "--data", &data);
+			o = cli_opt_value(argc, argv, &i, "--data", &data);
 		if (o == 1)
 			continue;
 		if (o == -1) {
@@ -734,9 +424,9 @@ cmd_model_reference(int argc, char **argv)
 		fprintf(stderr, "%s: VERSION must be a version number\n", cmd);
 		goto usage;
 	}
-	if (check_file(cmd, "data", data, REFERENCE_MAX) == -1)
+	if (cli_check_file(cmd, "data", data, REFERENCE_MAX) == -1)
 		return 1;
-	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+	if ((c = cli_remote_open(cmd, &rm, &rc)) == NULL)
 		return rc;
 	rc = 1;
 	if ((body = slurp(cmd, data, &len)) == NULL)
@@ -751,7 +441,7 @@ cmd_model_reference(int argc, char **argv)
 	st = client_body(c, path, k < len && body[k] == '[' ? "application/json" : "text/csv",
 	    body, len, &r);
 	if (st != CLIENT_OK) {
-		rc = api_failed(cmd, st, &r);
+		rc = cli_api_failed(cmd, st, &r);
 		goto out;
 	}
 	printf("reference of %s version %s: %lld rows\n", pos[0], pos[1],
@@ -781,7 +471,7 @@ cmd_drift(int argc, char **argv)
 {
 	static const char cmd[] = "verdict drift";
 	const char *name = NULL, *window = "7d", *version = NULL;
-	struct remote rm = { NULL, NULL, NULL, 0 };
+	struct cli_remote rm = { NULL, NULL, NULL, 0 };
 	struct client_resp r = { 0, NULL, "", "" };
 	struct client *c = NULL;
 	enum client_status st;
@@ -791,11 +481,11 @@ cmd_drift(int argc, char **argv)
 	int rc;
 
 	for (int a = 1; a < argc; a++) {
-		int o = remote_option(argc, argv, &a, &rm);
+		int o = cli_remote_option(argc, argv, &a, &rm);
 
-		if (o == 0 && (o = opt_value(argc, argv, &a, "--model", &name)) == 0 &&
-		    (o = opt_value(argc, argv, &a, "--window", &window)) == 0)
-			o = opt_value(argc, argv, &a, "--version", &version);
+		if (o == 0 && (o = cli_opt_value(argc, argv, &a, "--model", &name)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &a, "--window", &window)) == 0)
+			o = cli_opt_value(argc, argv, &a, "--version", &version);
 		if (o == 1)
 			continue;
 		if (o == -1) {
@@ -816,7 +506,7 @@ cmd_drift(int argc, char **argv)
 		fprintf(stderr, "%s: --version must be a version number\n", cmd);
 		goto usage;
 	}
-	if ((c = remote_open(cmd, &rm, &rc)) == NULL)
+	if ((c = cli_remote_open(cmd, &rm, &rc)) == NULL)
 		return rc;
 	rc = 1;
 	body = json_pack("{s:s}", "window", window);
@@ -827,7 +517,7 @@ cmd_drift(int argc, char **argv)
 		goto out;
 	}
 	if ((st = client_json(c, "POST", path, body, &r)) != CLIENT_OK) {
-		rc = api_failed(cmd, st, &r);
+		rc = cli_api_failed(cmd, st, &r);
 		goto out;
 	}
 	json_array_foreach(json_object_get(r.json, "reports"), i, rep) {
@@ -910,6 +600,8 @@ main(int argc, char *argv[])
 		return cmd_model(argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "drift"))
 		return cmd_drift(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "train"))
+		return train_main(argc - optind, argv + optind);
 	if (cfgpath == NULL)
 		cfgpath = config_find();
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) == -1) {
