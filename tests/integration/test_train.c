@@ -202,8 +202,27 @@ START_TEST(regression_by_time_matches_python_and_serves)
 	ck_assert_exit(&r, 0);
 	ck_assert_out(&r, "registered seattle_temp version 1");
 	ck_assert_out(&r, "seattle_temp version 1: stage Production");
-	ck_assert_out(&r, "has no artifact proxy");     /* not on this branch: said, not fatal */
 	id = run_id_of(&r);
+	/* The model went up through the artifacts proxy, as an MLflow client's would. */
+	{
+		char apath[256];
+		long ast;
+		json_t *l;
+
+		snprintf(apath, sizeof(apath), "/api/2.0/mlflow/artifacts/list?run_id=%s&path=model",
+		    id);
+		l = call("GET", apath, NULL, &ast);
+		ck_assert_int_eq(ast, 200);
+		{
+			char *text = json_dumps(l, JSON_COMPACT);
+
+			ck_assert_msg(strstr(text, "\"model/MLmodel\"") != NULL &&
+			    strstr(text, "\"model/model.ubj\"") != NULL &&
+			    strstr(text, "\"model/spec.json\"") != NULL, "artifacts: %s", text);
+			free(text);
+		}
+		json_decref(l);
+	}
 
 	snprintf(body, sizeof(body), "--data '%s/data/seattle-weather.csv' --spec reg.spec.json "
 	    "--target temp_max --split reg-split.json --rounds 150 --early-stopping 8 "
