@@ -277,6 +277,9 @@
 	/* /metrics */ \
 	X(METRICS_VERSIONS, 1, "SELECT id, name, version FROM model_versions " \
 	    "WHERE id = ANY($1::bigint[]) ORDER BY name, version") \
+	X(METRICS_DRIFT, 1, "SELECT DISTINCT ON (r.model_version_id) v.name, v.version, " \
+	    "r.detail::text FROM drift_reports r JOIN model_versions v ON v.id = " \
+	    "r.model_version_id WHERE v.stage <> 'Archived' ORDER BY r.model_version_id, r.id DESC") \
 	X(METRICS_QUALITY, 1, "SELECT v.name, v.version, w.name, " SPEC_TASK ", " \
 	    "sum(q.verified), sum(q.sum_err), sum(q.sum_abs_err), sum(q.sum_sq_err), " \
 	    "sum(q.correct), sum(q.sum_logloss) FROM model_versions v JOIN quality_hourly q " \

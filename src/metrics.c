@@ -511,6 +511,48 @@ api_metrics(struct req *r)
 	PQclear(res);
 	res = NULL;
 
+	/* The newest drift report of each version: a score per feature and test
+	 * (the p-value for statistical tests, else the distance) and its PSI. */
+	if ((res = db_exec(r->db, STMT_METRICS_DRIFT, 0, NULL)) == NULL)
+		goto out;
+	if (buf_adds(&b, "# HELP verdict_drift_score Newest drift report: p-value of the "
+	    "feature's test, or its distance.\n# TYPE verdict_drift_score gauge\n") == -1)
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *d = json_loads(PQgetvalue(res, i, 2), 0, NULL), *f;
+		json_t *all = json_array();
+		size_t k;
+
+		json_array_extend(all, json_object_get(d, "features"));
+		if (json_is_object(json_object_get(d, "prediction")))
+			json_array_append(all, json_object_get(d, "prediction"));
+		json_array_foreach(all, k, f) {
+			json_t *p = json_object_get(f, "p_value");
+			const char *name = json_string_value(json_object_get(f, "name"));
+			const char *test = json_string_value(json_object_get(f, "test"));
+			double v = json_is_number(p) ? json_number_value(p) :
+			    json_number_value(json_object_get(f, "distance"));
+
+			if (test == NULL)
+				continue;
+			if (name == NULL)
+				name = k == json_array_size(all) - 1 ? "prediction" : "";
+			if (buf_adds(&b, "verdict_drift_score{model=\"") == -1 ||
+			    label(&b, PQgetvalue(res, i, 0)) == -1 ||
+			    buf_printf(&b, "\",version=\"%s\",feature=\"", PQgetvalue(res, i, 1)) == -1 ||
+			    label(&b, name) == -1 || buf_adds(&b, "\",test=\"") == -1 ||
+			    label(&b, test) == -1 || buf_printf(&b, "\"} %.17g\n", v) == -1) {
+				json_decref(all);
+				json_decref(d);
+				goto out;
+			}
+		}
+		json_decref(all);
+		json_decref(d);
+	}
+	PQclear(res);
+	res = NULL;
+
 	if (buf_printf(&b, "# HELP verdict_models_loaded Model versions held in memory.\n"
 	    "# TYPE verdict_models_loaded gauge\nverdict_models_loaded %zu\n"
 	    "# HELP verdict_prediction_log_queue_rows Prediction rows waiting for their "

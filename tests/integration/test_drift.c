@@ -408,6 +408,21 @@ START_TEST(small_reference)
 	ck_assert(!psi_drifted(rb, "num") && !psi_drifted(rb, "cat") && !psi_drifted(rb, "flag"));
 	ck_assert(!drifted(rb, "prediction"));
 	ck_assert(json_is_false(json_object_get(rb, "dataset_drift")));
+	/* /metrics carries the newest report's scores (127.0.0.1 is in metrics_allow). */
+	{
+		struct http_resp r;
+		char want[256];
+		const char *line;
+
+		ck_assert_int_eq(http_get("/metrics", &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		snprintf(want, sizeof(want), "verdict_drift_score{model=\"%s\",version=\"1\","
+		    "feature=\"num\",test=\"ks\"} ", shifted);
+		ck_assert_msg((line = strstr(r.body, want)) != NULL, "no %s", want);
+		ck_assert(fabs(strtod(line + strlen(want), NULL) - json_number_value(
+		    json_object_get(feature(ra, "num"), "p_value"))) <= 1e-15);
+		http_resp_free(&r);
+	}
 	/* The dashboard shows each model's newest report. */
 	{
 		struct http_resp r;
