@@ -648,6 +648,26 @@ exp_begin(struct req *r, const char *id, char *stage, size_t slen, char *upd, si
 	return rc;
 }
 
+/* EDIT on the experiment, BEGIN + lock, and the experiment must be active (tags). */
+static int
+exp_begin_active(struct req *r, const char *id)
+{
+	char stage[16], upd[24];
+	int rc;
+
+	if ((rc = perm_require_experiment(r, id, PERM_EDIT)) != 0)
+		return rc;
+	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
+		return rc;
+	if (strcmp(stage, "active") != 0) {
+		db_rollback(r->db);
+		resp_error_code(r, ERR_INVALID, "The experiment %s must be in the 'active' "
+		    "state. Current state is %s.", id, stage);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 commit(struct req *r)
 {
@@ -738,23 +758,14 @@ int
 tracking_experiment_set_tag(struct req *r, const char *id, const char *key,
     const char *value)
 {
-	char stage[16], upd[24];
 	const char *vals[3] = { id, key, value };
 	PGresult *res;
 	int rc;
 
 	if (exp_tag_check(r, key, value))
 		return 1;
-	if ((rc = perm_require_experiment(r, id, PERM_EDIT)) != 0)
+	if ((rc = exp_begin_active(r, id)) != 0)
 		return rc;
-	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
-		return rc;
-	if (strcmp(stage, "active") != 0) {
-		db_rollback(r->db);
-		resp_error_code(r, ERR_INVALID, "The experiment %s must be in the 'active' "
-		    "state. Current state is %s.", id, stage);
-		return 1;
-	}
 	if ((res = db_exec(r->db, STMT_EXP_TAG_SET, 3, vals)) == NULL) {
 		db_rollback(r->db);
 		return -1;
@@ -766,21 +777,12 @@ tracking_experiment_set_tag(struct req *r, const char *id, const char *key,
 int
 tracking_experiment_delete_tag(struct req *r, const char *id, const char *key)
 {
-	char stage[16], upd[24];
 	const char *vals[2] = { id, key };
 	PGresult *res;
 	int rc;
 
-	if ((rc = perm_require_experiment(r, id, PERM_EDIT)) != 0)
+	if ((rc = exp_begin_active(r, id)) != 0)
 		return rc;
-	if ((rc = exp_begin(r, id, stage, sizeof(stage), upd, sizeof(upd))) != 0)
-		return rc;
-	if (strcmp(stage, "active") != 0) {
-		db_rollback(r->db);
-		resp_error_code(r, ERR_INVALID, "The experiment %s must be in the 'active' "
-		    "state. Current state is %s.", id, stage);
-		return 1;
-	}
 	if ((res = db_exec(r->db, STMT_EXP_TAG_DELETE, 2, vals)) == NULL) {
 		db_rollback(r->db);
 		return -1;

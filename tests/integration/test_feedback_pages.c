@@ -87,33 +87,6 @@ api(const char *method, const char *path, const char *ctype, const char *body,
 	return r->status;
 }
 
-/* A model with one uploaded version, through the API. */
-static void
-api_model(const char *name, const char *booster, size_t blen, const char *spec)
-{
-	static const char b[] = "apiBoundary55";
-	char body[512], ct[96], path[256];
-	size_t cap = blen + strlen(spec) + 1024, n = 0;
-	char *mp = malloc(cap);
-	struct http_resp r;
-
-	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"description\":\"api\"}", name);
-	ck_assert_int_eq(api("POST", "/api/models", "application/json", body, strlen(body),
-	    &r), 201);
-	http_resp_free(&r);
-	n += (size_t)snprintf(mp + n, cap - n, "--%s\r\nContent-Disposition: form-data; "
-	    "name=\"booster\"; filename=\"m.json\"\r\n\r\n", b);
-	memcpy(mp + n, booster, blen);
-	n += blen;
-	n += (size_t)snprintf(mp + n, cap - n, "\r\n--%s\r\nContent-Disposition: form-data; "
-	    "name=\"spec\"\r\n\r\n%s\r\n--%s--\r\n", b, spec, b);
-	snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s", b);
-	snprintf(path, sizeof(path), "/api/models/%s/versions", name);
-	ck_assert_msg(api("POST", path, ct, mp, n, &r) == 201, "%s", r.body);
-	http_resp_free(&r);
-	free(mp);
-}
-
 static size_t
 count(const char *hay, const char *needle)
 {
@@ -300,7 +273,7 @@ START_TEST(verify_regression)
 	int seen_other = 0;
 
 	snprintf(name, sizeof(name), "fbreg%d", getpid());
-	api_model(name, model, len, spec_reg);
+	fx_model(auth_header, name, model, len, spec_reg);
 	rows = reg_rows(8, "b");
 	predict(name, rows, 0, ids, 8);
 	free(rows);
@@ -428,7 +401,7 @@ START_TEST(verify_classification_hostile)
 	json_t *js;
 
 	snprintf(name, sizeof(name), "fbbin%d", getpid());
-	api_model(name, model, len, spec_bin);
+	fx_model(auth_header, name, model, len, spec_bin);
 	snprintf(rows, sizeof(rows), "[{\"x1\":4,\"x2\":1,\"city\":\"%s\"},"
 	    "{\"x1\":-4,\"x2\":0,\"city\":\"a\"},{\"x1\":2,\"x2\":3,\"city\":\"b\"}]",
 	    "<script>alert(1)<\\/script>\\\"'");
@@ -528,8 +501,8 @@ START_TEST(predictions_filters_detail_history)
 
 	snprintf(a, sizeof(a), "fbla%d", getpid());
 	snprintf(b, sizeof(b), "fblb%d", getpid());
-	api_model(a, model, len, spec_reg);
-	api_model(b, model, len, spec_reg);
+	fx_model(auth_header, a, model, len, spec_reg);
+	fx_model(auth_header, b, model, len, spec_reg);
 	rows = reg_rows(51, "a");
 	predict(a, rows, 0, ia, 51);
 	free(rows);
@@ -664,7 +637,7 @@ START_TEST(csv_upload_rows)
 	json_t *js;
 
 	snprintf(name, sizeof(name), "fbcsv%d", getpid());
-	api_model(name, model, len, spec_bin);
+	fx_model(auth_header, name, model, len, spec_bin);
 	predict(name, "[{\"x1\":1,\"city\":\"a\"},{\"x1\":2,\"city\":\"b\"},"
 	    "{\"x1\":3,\"city\":\"a\"},{\"x1\":4,\"city\":\"b\"}]", 0, ids, 4);
 	fx_html_login(&j, csrf, user);
@@ -782,7 +755,7 @@ START_TEST(model_page_live_quality)
 	static const char *const keys[] = { "mae", "rmse", "bias", "r2" };
 
 	snprintf(name, sizeof(name), "fbq%d", getpid());
-	api_model(name, model, len, spec_reg);
+	fx_model(auth_header, name, model, len, spec_reg);
 	rows = reg_rows(6, "b");
 	predict(name, rows, 0, ids, 6);
 	free(rows);
@@ -834,7 +807,7 @@ START_TEST(model_page_live_quality)
 	/* Classification: accuracy and ROC AUC as the API has them, a confusion matrix. */
 	bmodel = train("binary:logistic", &len);
 	snprintf(bin, sizeof(bin), "fbqb%d", getpid());
-	api_model(bin, bmodel, len, spec_bin);
+	fx_model(auth_header, bin, bmodel, len, spec_bin);
 	predict(bin, "[{\"x1\":4,\"city\":\"a\"},{\"x1\":-4,\"city\":\"b\"},"
 	    "{\"x1\":2,\"city\":\"a\"},{\"x1\":0,\"city\":\"b\"}]", 0, ids, 4);
 	ck_assert_int_eq(api_truth(ids[0], "\"on_time\""), 201);

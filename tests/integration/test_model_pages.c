@@ -158,33 +158,6 @@ api(const char *method, const char *path, const char *ctype, const char *body,
 	return r->status;
 }
 
-/* A model with one uploaded version, through the API. */
-static void
-api_model(const char *name, const char *booster, size_t blen, const char *spec)
-{
-	static const char b[] = "apiBoundary55";
-	char body[512], ct[96], path[256];
-	size_t cap = blen + strlen(spec) + 1024, n = 0;
-	char *mp = malloc(cap);
-	struct http_resp r;
-
-	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"description\":\"api\"}", name);
-	ck_assert_int_eq(api("POST", "/api/models", "application/json", body, strlen(body),
-	    &r), 201);
-	http_resp_free(&r);
-	n += (size_t)snprintf(mp + n, cap - n, "--%s\r\nContent-Disposition: form-data; "
-	    "name=\"booster\"; filename=\"m.json\"\r\n\r\n", b);
-	memcpy(mp + n, booster, blen);
-	n += blen;
-	n += (size_t)snprintf(mp + n, cap - n, "\r\n--%s\r\nContent-Disposition: form-data; "
-	    "name=\"spec\"\r\n\r\n%s\r\n--%s--\r\n", b, spec, b);
-	snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s", b);
-	snprintf(path, sizeof(path), "/api/models/%s/versions", name);
-	ck_assert_msg(api("POST", path, ct, mp, n, &r) == 201, "%s", r.body);
-	http_resp_free(&r);
-	free(mp);
-}
-
 static size_t
 count(const char *hay, const char *needle)
 {
@@ -322,7 +295,7 @@ START_TEST(predict_form_equals_api)
 	double want, got;
 
 	snprintf(name, sizeof(name), "form%d", getpid());
-	api_model(name, model, len, spec_reg);
+	fx_model(auth_header, name, model, len, spec_reg);
 	fx_html_login(&j, csrf, user);
 
 	/* The form follows the spec. */
@@ -413,7 +386,7 @@ START_TEST(every_widget_and_datetime_format)
 	double got, want;
 
 	snprintf(name, sizeof(name), "mixed%d", getpid());
-	api_model(name, model, len, spec_mixed);
+	fx_model(auth_header, name, model, len, spec_mixed);
 	fx_html_login(&j, csrf, user);
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
 	fx_jar_get(&j, path, &r);
@@ -475,7 +448,7 @@ START_TEST(classification_bars)
 	int bucket;
 
 	snprintf(name, sizeof(name), "bin%d", getpid());
-	api_model(name, model, len, spec_bin);
+	fx_model(auth_header, name, model, len, spec_bin);
 	fx_html_login(&j, csrf, user);
 	snprintf(path, sizeof(path), "/models/%s/predict?version=1", name);
 	snprintf(form, sizeof(form), "csrf_token=%s&x1=4&x2=1&city=b&when=", csrf);
@@ -518,7 +491,7 @@ START_TEST(hostile_forms)
 	struct http_resp r;
 
 	snprintf(name, sizeof(name), "hostile%d", getpid());
-	api_model(name, model, len, spec_reg);
+	fx_model(auth_header, name, model, len, spec_reg);
 	fx_html_login(&j, csrf, user);
 	snprintf(path, sizeof(path), "/models/%s/predict", name);
 
