@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -580,6 +581,7 @@ START_TEST(help_and_usage)
 	ck_assert_exit(&r, 0);
 	ck_assert_out(&r, "usage: verdict train --data FILE");
 	ck_assert_out(&r, "Exit status: 0 done");
+	ck_assert_out(&r, "[--search N --space FILE [--register-best K]]");
 	run(&r, "train --data x.csv --target y --task regression --infer-spec");
 	ck_assert_exit(&r, 2);
 	ck_assert_out(&r, "--experiment are required");
@@ -1023,6 +1025,60 @@ START_TEST(search_failing_trial_fails_the_parent)
 }
 END_TEST
 
+/*
+ * SIGINT while a trial trains (its first per-iteration line, --verbose, is the
+ * cue: no clock involved): that child and the parent are KILLED, exit 130.
+ */
+START_TEST(search_interrupted_kills_child_and_parent)
+{
+	char data[PATH_MAX + 64], line[4096], all[65536] = "";
+	int fd[2], st, cued = 0;
+	json_t *runs, *rn;
+	size_t i;
+	pid_t pid;
+	FILE *f;
+
+	write_text("space-long.json", "{\"n_estimators\": {\"choice\": [100000]}, "
+	    "\"max_depth\": {\"int\": [2, 3]}}");
+	snprintf(data, sizeof(data), "%s/data/seattle-weather.csv", datadir);
+	ck_assert_int_eq(pipe(fd), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		if (chdir(tmpdir) == 0)
+			execl(verdict_bin, "verdict", "train", "--data", data, "--target", "temp_max",
+			    "--task", "regression", "--infer-spec", "--spec-out", "si.spec.json",
+			    "--experiment", "search-int", "--search", "3", "--space", "space-long.json",
+			    "--verbose", "--url", harness_url(), "--token", token, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	ck_assert_ptr_nonnull(f = fdopen(fd[0], "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strlen(all) + strlen(line) < sizeof(all))
+			strcat(all, line);
+		if (!cued && strstr(line, "/100000] ") != NULL) {
+			cued = 1;
+			ck_assert_int_eq(kill(pid, SIGINT), 0);
+		}
+	}
+	fclose(f);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(cued, "no iteration line:\n%s", all);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d:\n%s", st, all);
+	ck_assert_msg(strstr(all, "marked KILLED") != NULL, "%s", all);
+	ck_assert_ptr_nonnull(runs = runs_of("search-int"));
+	/* The parent and the trial that was training; no trial after it. */
+	ck_assert_uint_eq(json_array_size(json_object_get(runs, "runs")), 2);
+	json_array_foreach(json_object_get(runs, "runs"), i, rn)
+		ck_assert_str_eq(info_of(rn, "status"), "KILLED");
+	json_decref(runs);
+}
+END_TEST
+
 static void
 cleanup(void)
 {
@@ -1116,6 +1172,7 @@ main(void)
 	    (int)ARRAY_LEN(bad_spaces));
 	tcase_add_loop_test(ts, search_usage_exits_2, 0, (int)ARRAY_LEN(search_usage));
 	tcase_add_test(ts, search_failing_trial_fails_the_parent);
+	tcase_add_test(ts, search_interrupted_kills_child_and_parent);
 	suite_add_tcase(s, ts);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
