@@ -89,7 +89,9 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 done; 1 the server, the disk or XGBoost failed (the run is\n"
     "marked FAILED); 2 bad usage, data or spec (reported as FILE:LINE: column;\n"
-    "nothing is logged or registered); 130 interrupted (the run is KILLED).\n";
+    "nothing is logged or registered); 130 interrupted (the run is KILLED).\n"
+    "In a search a failed or interrupted trial fails or kills its parent too, and\n"
+    "a bad --space FILE exits 2 as FILE: key 'NAME': why.\n";
 
 /* ---- options ---- */
 
