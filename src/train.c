@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "client.h"
 #include "csvtab.h"
+#include "hpspace.h"
 #include "registry.h"
 #include "spec.h"
 
@@ -38,6 +39,7 @@
 #define METRICS_MAX 8                   /* eval metrics per data set */
 #define SPEC_TAG_MAX 5000               /* MLflow's tag value limit */
 #define ERR_MAX 1536
+#define SEARCH_MAX 1000                 /* --search trials */
 
 static const char usage_text[] =
     "usage: verdict train --data FILE --target COL --task regression|binary|multiclass\n"
@@ -48,6 +50,7 @@ static const char usage_text[] =
     "           [--tracking-uri URL] [--url URL]\n"
     "           [--token TOKEN | --user USER --password-stdin]\n"
     "           [--register NAME [--stage STAGE | --alias ALIAS]] [--quiet | --verbose]\n"
+    "           [--search N --space FILE [--register-best K]]\n"
     "\n"
     "Trains an XGBoost booster on FILE (CSV with a header, a JSON array of objects,\n"
     "or one JSON object per line) through the feature spec serving uses, logs the\n"
@@ -73,10 +76,22 @@ static const char usage_text[] =
     "  --register NAME        register the model as NAME's next version, linked\n"
     "                         to the run; --stage or --alias then\n"
     "  --quiet | --verbose    no progress / every iteration and every call\n"
+    "  --search N             random search: N trials, each a child run of one\n"
+    "                         parent run, with the --param values overridden by\n"
+    "                         values drawn (seeded by --seed) from --space\n"
+    "  --space FILE           JSON: {\"max_depth\": {\"int\": [2, 8]}, \"eta\":\n"
+    "                         {\"log_uniform\": [0.01, 0.3]}, \"subsample\": {\"uniform\":\n"
+    "                         [0.6, 1]}, \"n_estimators\": {\"choice\": [50, 100]}}; also\n"
+    "                         colsample_bytree, min_child_weight, lambda, alpha, gamma\n"
+    "  --register-best K      with --register: the best K trials as K versions,\n"
+    "                         best first (--stage/--alias go to the best); without\n"
+    "                         it --register takes the best trial\n"
     "\n"
     "Exit status: 0 done; 1 the server, the disk or XGBoost failed (the run is\n"
     "marked FAILED); 2 bad usage, data or spec (reported as FILE:LINE: column;\n"
-    "nothing is logged or registered); 130 interrupted (the run is KILLED).\n";
+    "nothing is logged or registered); 130 interrupted (the run is KILLED).\n"
+    "In a search a failed or interrupted trial fails or kills its parent too, and\n"
+    "a bad --space FILE exits 2 as FILE: key 'NAME': why.\n";
 
 /* ---- options ---- */
 
@@ -90,6 +105,8 @@ struct opts {
 	unsigned long long seed;
 	int infer, quiet, verbose;
 	struct cli_remote rm;
+	const char *space;      /* --search: the space file, the trials, how many to register */
+	long search, register_best;
 };
 
 /* ---- the data, as serving would receive it ---- */
@@ -1263,6 +1280,50 @@ trk_experiment(struct trk *t, const char *name)
 	return -1;
 }
 
+/*
+ * The experiment (created when missing) and a new run in it with tags
+ * (consumed): sets t->exp_id, t->run_id and t->art_path. 0, or -1 after
+ * saying why on stderr.
+ */
+static int
+trk_start(struct trk *t, const char *experiment, json_t *tags)
+{
+	json_t *out = NULL, *info;
+	const char *id, *au;
+
+	if (trk_experiment(t, experiment) == -1) {
+		fprintf(stderr, CMD ": experiment '%s': %s\n", experiment, t->err);
+		json_decref(tags);
+		return -1;
+	}
+	if (mlflow(t, "runs/create", NULL, json_pack("{s:s, s:I, s:o}", "experiment_id",
+	    t->exp_id, "start_time", (json_int_t)now_ms(), "tags", tags), 0, &out) != 0) {
+		fprintf(stderr, CMD ": %s\n", t->err);
+		return -1;
+	}
+	info = json_object_get(json_object_get(out, "run"), "info");
+	id = json_string_value(json_object_get(info, "run_id"));
+	au = json_string_value(json_object_get(info, "artifact_uri"));
+	if (id == NULL)
+		id = json_string_value(json_object_get(info, "run_uuid"));
+	if (id == NULL || strlen(id) >= sizeof(t->run_id)) {
+		fprintf(stderr, CMD ": runs/create: the answer names no run\n");
+		json_decref(out);
+		return -1;
+	}
+	snprintf(t->run_id, sizeof(t->run_id), "%s", id);
+	if (au != NULL && !strncmp(au, "mlflow-artifacts:/", 18)) {
+		au += 18;
+		while (*au == '/')
+			au++;
+		snprintf(t->art_path, sizeof(t->art_path), "%s", au);
+	} else
+		snprintf(t->art_path, sizeof(t->art_path), "%s/%s/artifacts", t->exp_id,
+		    t->run_id);
+	json_decref(out);
+	return 0;
+}
+
 static json_t *
 kv(const char *k, const char *v)
 {
@@ -1728,6 +1789,7 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	const char *vf = NULL, *rounds = NULL, *es = NULL, *seed = NULL, *param = NULL;
+	const char *search = NULL, *best = NULL;
 	char *end;
 
 	memset(o, 0, sizeof(*o));
@@ -1757,7 +1819,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		    (r = cli_opt_value(argc, argv, &i, "--stage", &o->stage)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--alias", &o->alias)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--out", &o->out)) == 0 &&
-		    (r = cli_opt_value(argc, argv, &i, "--split-out", &o->split_out)) == 0) {
+		    (r = cli_opt_value(argc, argv, &i, "--split-out", &o->split_out)) == 0 &&
+		    (r = cli_opt_value(argc, argv, &i, "--search", &search)) == 0 &&
+		    (r = cli_opt_value(argc, argv, &i, "--space", &o->space)) == 0 &&
+		    (r = cli_opt_value(argc, argv, &i, "--register-best", &best)) == 0) {
 			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 				fputs(usage_text, stdout);
 				return 1;
@@ -1842,6 +1907,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if (o->alias != NULL && !registry_alias_valid(o->alias)) {
 		fprintf(stderr, CMD ": --alias must be 1 to 255 letters, digits, '_' or '-', "
 		    "neither 'latest' nor v<digits>\n");
+		return -1;
+	}
+	if (search != NULL && ((o->search = strtol(search, &end, 10)) < 1 || *end != '\0' ||
+	    o->search > SEARCH_MAX)) {
+		fprintf(stderr, CMD ": --search must be 1 to %d trials\n", SEARCH_MAX);
+		return -1;
+	}
+	if ((o->search > 0) != (o->space != NULL)) {
+		fprintf(stderr, CMD ": --search N and --space FILE go together\n");
+		return -1;
+	}
+	if (best != NULL && ((o->register_best = strtol(best, &end, 10)) < 1 || *end != '\0')) {
+		fprintf(stderr, CMD ": --register-best must be a positive number of trials\n");
+		return -1;
+	}
+	if (best != NULL && (o->reg_name == NULL || o->search == 0)) {
+		fprintf(stderr, CMD ": --register-best K goes with --search N and --register NAME\n");
+		return -1;
+	}
+	if (o->register_best > o->search) {
+		fprintf(stderr, CMD ": --register-best %ld is more than the %ld trials of --search\n",
+		    o->register_best, o->search);
 		return -1;
 	}
 	if (o->quiet && o->verbose) {
@@ -1935,6 +2022,13 @@ metric_key(char *dst, size_t len, const char *prefix, const char *m)
 			*p = '_';
 }
 
+/* A finished run: its id, model directory and objective (the first validation metric). */
+struct trial {
+	char run_id[64], dir[PATH_MAX];
+	double objective;
+	long index;             /* 1-based, in a search */
+};
+
 /* Everything after the data and the spec are ready: log, train, write, register. */
 struct job {
 	struct opts *o;
@@ -1944,6 +2038,8 @@ struct job {
 	struct split *sp;
 	struct matrix *mt, *mv;
 	struct bparams *ps;
+	const char *parent_id;  /* a search trial: its parent run, or NULL */
+	struct trial *res;      /* what the run became, or NULL */
 };
 
 static json_t *
@@ -1958,6 +2054,8 @@ run_tags(const struct job *j)
 	json_array_append_new(tags, kv("mlflow.source.type", "LOCAL"));
 	if (j->o->run_name != NULL)
 		json_array_append_new(tags, kv("mlflow.runName", j->o->run_name));
+	if (j->parent_id != NULL)
+		json_array_append_new(tags, kv("mlflow.parentRunId", j->parent_id));
 	json_array_append_new(tags, kv("verdict.data.file", j->d->base));
 	json_array_append_new(tags, kv("verdict.data.sha256", j->d->sha256));
 	json_array_append_new(tags, kv("verdict.data.rows", rows));
@@ -2037,6 +2135,27 @@ log_dataset(struct trk *t, const struct data *d)
 }
 
 /*
+ * The model in dir (model/model.ubj, model/spec.json) as name's next version,
+ * linked to run_id, then stage or alias (NULL: none). 0, or -1 (said on stderr).
+ */
+static int
+register_model(struct client *vc, const char *name, const char *dir, const char *run_id,
+    const char *data_base, const char *stage, const char *alias)
+{
+	char booster[PATH_MAX + 32], specf[PATH_MAX + 32], source[600];
+	struct cli_version v = { name, booster, specf, source, run_id, stage, alias, NULL, 0 };
+	long long version;
+
+	snprintf(booster, sizeof(booster), "%s/model/model.ubj", dir);
+	snprintf(specf, sizeof(specf), "%s/model/spec.json", dir);
+	snprintf(source, sizeof(source), "verdict train %.200s (run %s)", data_base, run_id);
+	for (char *p = source; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return cli_register(CMD, vc, &v, &version) == 0 ? 0 : -1;
+}
+
+/*
  * The run: created, then params, dataset, per-iteration metrics, artifacts,
  * final metrics, registration, FINISHED — or FAILED / KILLED with the reason.
  */
@@ -2053,7 +2172,7 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	int nsets = j->sp->nvalid > 0 ? 2 : 1, rc = TRAIN_FAILED;
 	char key[128], dir[PATH_MAX], path[PATH_MAX + 64], err[ERR_MAX] = "";
 	struct progress pg = { isatty(2), o->quiet, o->verbose, 0, 0, o->rounds };
-	json_t *out = NULL, *imp = NULL;
+	json_t *imp = NULL;
 	struct sigaction sa;
 
 	memset(&t, 0, sizeof(t));
@@ -2061,38 +2180,10 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	t.verbose = o->verbose;
 	t.pending = json_array();
 	t.last_flush = now_ms();
-	if (trk_experiment(&t, o->experiment) == -1) {
-		fprintf(stderr, CMD ": experiment '%s': %s\n", o->experiment, t.err);
+	if (trk_start(&t, o->experiment, run_tags(j)) != 0)
 		goto out_norun;
-	}
-	if (mlflow(&t, "runs/create", NULL, json_pack("{s:s, s:I, s:o}", "experiment_id",
-	    t.exp_id, "start_time", (json_int_t)now_ms(), "tags", run_tags(j)), 0, &out) != 0) {
-		fprintf(stderr, CMD ": %s\n", t.err);
-		goto out_norun;
-	}
-	{
-		json_t *info = json_object_get(json_object_get(out, "run"), "info");
-		const char *id = json_string_value(json_object_get(info, "run_id"));
-		const char *au = json_string_value(json_object_get(info, "artifact_uri"));
-
-		if (id == NULL)
-			id = json_string_value(json_object_get(info, "run_uuid"));
-		if (id == NULL || strlen(id) >= sizeof(t.run_id)) {
-			fprintf(stderr, CMD ": runs/create: the answer names no run\n");
-			goto out_norun;
-		}
-		snprintf(t.run_id, sizeof(t.run_id), "%s", id);
-		if (au != NULL && !strncmp(au, "mlflow-artifacts:/", 18)) {
-			au += 18;
-			while (*au == '/')
-				au++;
-			snprintf(t.art_path, sizeof(t.art_path), "%s", au);
-		} else
-			snprintf(t.art_path, sizeof(t.art_path), "%s/%s/artifacts", t.exp_id,
-			    t.run_id);
-	}
-	json_decref(out);
-	out = NULL;
+	if (j->res != NULL)
+		snprintf(j->res->run_id, sizeof(j->res->run_id), "%s", t.run_id);
 	/* From here on a run exists: an interrupt marks it KILLED instead of leaving it RUNNING. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -2236,28 +2327,23 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	if (trk_flush(&t) != 0)
 		goto tfail;
 
-	if (o->reg_name != NULL) {
-		char booster[PATH_MAX + 32], specf[PATH_MAX + 32], source[600];
-		struct cli_version v = { o->reg_name, booster, specf, source, t.run_id, o->stage,
-			o->alias, NULL, 0 };
-		long long version;
-
-		snprintf(booster, sizeof(booster), "%s/model/model.ubj", dir);
-		snprintf(specf, sizeof(specf), "%s/model/spec.json", dir);
-		snprintf(source, sizeof(source), "verdict train %.200s (run %s)", j->d->base,
-		    t.run_id);
-		for (char *p = source; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
-		if (cli_register(CMD, vc, &v, &version) != 0) {
-			snprintf(err, sizeof(err), "registering %s failed (above)", o->reg_name);
-			goto fail;
-		}
+	if (o->reg_name != NULL && register_model(vc, o->reg_name, dir, t.run_id, j->d->base,
+	    o->stage, o->alias) != 0) {
+		snprintf(err, sizeof(err), "registering %s failed (above)", o->reg_name);
+		goto fail;
 	}
 	if (trk_status(&t, "FINISHED") != 0) {
 		fprintf(stderr, CMD ": %s\n", t.err);
 		goto out;
 	}
+	if (j->res != NULL) {
+		snprintf(j->res->dir, sizeof(j->res->dir), "%s", dir);
+		j->res->objective = best[nsets - 1][0];
+	}
+	rc = TRAIN_OK;
+	/* A search trial's summary is its parent's progress line. */
+	if (j->parent_id != NULL)
+		goto out;
 	printf("run %s: %ld rounds, kept iteration %ld", t.run_id, done, best_it);
 	for (size_t m = 0; m < j->ps->nmetrics; m++)
 		printf(", %s %s %.6g", nsets > 1 ? "valid" : "train", j->ps->metrics[m],
@@ -2287,7 +2373,236 @@ out:
 		if (dm[d] != NULL)
 			XGDMatrixFree(dm[d]);
 out_norun:
-	json_decref(out);
+	json_decref(t.pending);
+	return rc;
+}
+
+/* ---- hyperparameter search ---- */
+
+/* a is better than b in the objective's direction; NaN (a diverged trial) is worst. */
+static int
+better(double a, double b, int max)
+{
+	if (isnan(b))
+		return !isnan(a);
+	return !isnan(a) && (max ? a > b : a < b);
+}
+
+/* A trial's booster params: the user's, with the sampled values replacing them. */
+static void
+trial_params(const struct hpspace *hs, const struct hp_value *vals, struct bparams *ps,
+    long *rounds)
+{
+	for (size_t i = 0; i < hpspace_size(hs); i++) {
+		const char *name = hpspace_name(hs, i), *syn = hpspace_synonym(hs, i);
+
+		if (!strcmp(name, "n_estimators")) {
+			*rounds = (long)vals[i].num;
+			continue;
+		}
+		/* --param learning_rate=... gives way to a sampled eta: one key, not two. */
+		for (size_t k = 0; syn != NULL && k < ps->n; k++)
+			if (!strcmp(ps->p[k].key, syn))
+				snprintf(ps->p[k].key, sizeof(ps->p[k].key), "%s", name);
+		param_set(ps, name, vals[i].text);
+	}
+}
+
+/* The parent run's params: what was searched, how, and what for. */
+static json_t *
+search_params(const struct opts *o, const char *objective, int max)
+{
+	char b[64];
+	json_t *p = json_array();
+
+	snprintf(b, sizeof(b), "%ld", o->search);
+	json_array_append_new(p, kv("search.trials", b));
+	snprintf(b, sizeof(b), "%llu", o->seed);
+	json_array_append_new(p, kv("search.seed", b));
+	json_array_append_new(p, kv("search.algorithm", "random"));
+	json_array_append_new(p, kv("search.space_file", o->space));
+	json_array_append_new(p, kv("search.objective", objective));
+	json_array_append_new(p, kv("search.direction", max ? "maximize" : "minimize"));
+	return p;
+}
+
+/* "[3/20] max_depth=4 eta=0.05: valid rmse 3.2, best 3.1 (trial 2), 0:42 elapsed, ETA 3:44" */
+static void
+trial_line(const struct opts *o, const struct hpspace *hs, const struct hp_value *vals,
+    const struct trial *tr, const struct trial *best, const char *metric, double t0)
+{
+	double el = mono() - t0, eta = el / (double)tr->index * (double)(o->search - tr->index);
+	char e[32], r[32];
+
+	if (o->quiet)
+		return;
+	hms(e, sizeof(e), el);
+	hms(r, sizeof(r), eta);
+	fprintf(stderr, "[%*ld/%ld]", (int)snprintf(NULL, 0, "%ld", o->search), tr->index,
+	    o->search);
+	for (size_t i = 0; i < hpspace_size(hs); i++)
+		fprintf(stderr, " %s=%s", hpspace_name(hs, i), vals[i].text);
+	fprintf(stderr, ": valid %s %.6g, best %.6g (trial %ld), %s elapsed, ETA %s\n", metric,
+	    tr->objective, best->objective, best->index, e, r);
+	fflush(stderr);
+}
+
+/*
+ * Random search: a parent run, then o->search trials as its child runs, each
+ * run_job with sampled params; the parent logs each trial's objective and the
+ * best run; then the best o->register_best (1 with --register alone) trials
+ * are registered, best first. Returns the exit status.
+ */
+static int
+search_job(struct job *j, const struct hpspace *hs, const json_t *space, struct client *tc,
+    struct client *vc)
+{
+	struct opts *o = j->o, po = *o, to;
+	struct job pj = *j, cj;
+	struct trk t;
+	struct trial *tr = NULL, *best = NULL;
+	struct hp_value vals[HP_DIMS_MAX];
+	struct bparams *tps = NULL;
+	uint64_t state = o->seed;
+	const char *metric = j->ps->metrics[0];
+	int max = maximize(metric), rc = TRAIN_FAILED;
+	long n = 0, nreg = o->register_best > 0 ? o->register_best : o->reg_name ? 1 : 0;
+	char objective[128], key[160], name[600], outdir[PATH_MAX], err[ERR_MAX] = "";
+	json_t *tags = NULL;
+	char *space_text = NULL;
+	struct sigaction sa;
+	double t0 = mono();
+
+	memset(&t, 0, sizeof(t));
+	t.c = tc;
+	t.verbose = o->verbose;
+	t.pending = json_array();
+	t.last_flush = now_ms();
+	metric_key(objective, sizeof(objective), "valid_", metric);
+	if ((tr = calloc((size_t)o->search, sizeof(*tr))) == NULL ||
+	    (tps = malloc(sizeof(*tps))) == NULL ||
+	    (space_text = json_dumps(space, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		fprintf(stderr, CMD ": out of memory\n");
+		goto out_norun;
+	}
+	po.run_name = o->run_name != NULL ? o->run_name : "search";
+	pj.o = &po;
+	tags = run_tags(&pj);
+	if (strlen(space_text) <= SPEC_TAG_MAX)
+		json_array_append_new(tags, kv("verdict.search.space", space_text));
+	if (trk_start(&t, o->experiment, tags) != 0)
+		goto out_norun;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!o->quiet)
+		fprintf(stderr, CMD ": search run %s in experiment %s (%s): %ld trials, %s %s\n",
+		    t.run_id, o->experiment, t.exp_id, o->search, max ? "maximizing" : "minimizing",
+		    objective);
+	if (trk_log_kv(&t, "params", search_params(o, objective, max)) != 0 ||
+	    log_dataset(&t, j->d) != 0) {
+		snprintf(err, sizeof(err), "%s", t.err);
+		goto fail;
+	}
+	if (o->out != NULL && make_dir(o->out, err, sizeof(err)) == -1)
+		goto fail;
+
+	for (n = 0; n < o->search && !interrupted; n++) {
+		struct trial *cur = &tr[n];
+
+		hpspace_sample(hs, &state, vals);
+		*tps = *j->ps;
+		to = *o;
+		to.reg_name = to.stage = to.alias = NULL;
+		to.quiet = o->quiet || !o->verbose;
+		snprintf(name, sizeof(name), "%.500s-%ld", po.run_name, n + 1);
+		to.run_name = name;
+		if (o->out != NULL) {
+			snprintf(outdir, sizeof(outdir), "%.4000s/trial-%ld", o->out, n + 1);
+			to.out = outdir;
+		}
+		trial_params(hs, vals, tps, &to.rounds);
+		cj = *j;
+		cj.o = &to;
+		cj.ps = tps;
+		cj.parent_id = t.run_id;
+		cj.res = cur;
+		cur->index = n + 1;
+		if ((rc = run_job(&cj, tc, NULL)) == TRAIN_INTERRUPTED)
+			break;
+		if (rc != TRAIN_OK) {
+			snprintf(err, sizeof(err), "trial %ld failed%s%s", n + 1, cur->run_id[0] ?
+			    ": run " : " before its run existed", cur->run_id);
+			goto fail;
+		}
+		snprintf(key, sizeof(key), "trial_%s", objective);
+		if (best == NULL || better(cur->objective, best->objective, max))
+			best = cur;
+		if (trk_metric(&t, key, cur->objective, n + 1, now_ms()) != 0 || trk_flush(&t) != 0) {
+			snprintf(err, sizeof(err), "%s", t.err);
+			goto fail;
+		}
+		trial_line(o, hs, vals, cur, best, metric, t0);
+	}
+	if (interrupted) {
+		trk_flush(&t);
+		trk_log_kv(&t, "tags", json_pack("[{s:s, s:s}]", "key", "verdict.error", "value",
+		    "interrupted"));
+		trk_status(&t, "KILLED");
+		fprintf(stderr, CMD ": interrupted after %ld of %ld trials; search run %s marked "
+		    "KILLED\n", n, o->search, t.run_id);
+		rc = TRAIN_INTERRUPTED;
+		goto out;
+	}
+
+	/* The best trials first; equal objectives keep trial order. */
+	for (long a = 1; a < n; a++)
+		for (long b = a; b > 0 && better(tr[b].objective, tr[b - 1].objective, max); b--) {
+			struct trial x = tr[b];
+
+			tr[b] = tr[b - 1];
+			tr[b - 1] = x;
+		}
+	snprintf(key, sizeof(key), "best_%s", objective);
+	if (trk_log_kv(&t, "tags", json_pack("[{s:s, s:s}]", "key", "verdict.search.best_run_id",
+	    "value", tr[0].run_id)) != 0 || trk_metric(&t, key, tr[0].objective, tr[0].index,
+	    now_ms()) != 0 || trk_flush(&t) != 0) {
+		snprintf(err, sizeof(err), "%s", t.err);
+		goto fail;
+	}
+	for (long k = 0; k < nreg; k++)
+		if (register_model(vc, o->reg_name, tr[k].dir, tr[k].run_id, j->d->base,
+		    k == 0 ? o->stage : NULL, k == 0 ? o->alias : NULL) != 0) {
+			snprintf(err, sizeof(err), "registering trial %ld (run %s) as %s failed "
+			    "(above)", tr[k].index, tr[k].run_id, o->reg_name);
+			goto fail;
+		}
+	if (trk_status(&t, "FINISHED") != 0) {
+		fprintf(stderr, CMD ": %s\n", t.err);
+		rc = TRAIN_FAILED;
+		goto out;
+	}
+	printf("search run %s: %ld trials, best trial %ld, run %s, valid %s %.6g\nmodel in %s\n",
+	    t.run_id, n, tr[0].index, tr[0].run_id, metric, tr[0].objective, tr[0].dir);
+	rc = TRAIN_OK;
+	goto out;
+fail:
+	trk_flush(&t);
+	trk_log_kv(&t, "tags", json_pack("[{s:s, s:s}]", "key", "verdict.error", "value", err));
+	if (trk_status(&t, "FAILED") == 0)
+		fprintf(stderr, CMD ": %s; search run %s marked FAILED\n", err, t.run_id);
+	else
+		fprintf(stderr, CMD ": %s; marking search run %s FAILED failed too: %s\n", err,
+		    t.run_id, t.err);
+	rc = TRAIN_FAILED;
+	goto out;
+out_norun:
+	rc = TRAIN_FAILED;
+out:
+	free(space_text);
+	free(tps);
+	free(tr);
 	json_decref(t.pending);
 	return rc;
 }
@@ -2355,7 +2670,8 @@ train_main(int argc, char **argv)
 	struct spec *s = NULL;
 	struct client *tc = NULL, *vc = NULL;
 	struct cli_creds cr;
-	json_t *specj = NULL;
+	struct hpspace *hs = NULL;
+	json_t *specj = NULL, *spacej = NULL;
 	char *spec_text = NULL, err[SPEC_ERR_MAX], vurl[1024], spath[PATH_MAX];
 	const char *by_format = NULL, *turl;
 	char by_tz[16] = "UTC";
@@ -2372,6 +2688,14 @@ train_main(int argc, char **argv)
 	if (sodium_init() < 0) {
 		fprintf(stderr, CMD ": libsodium failed to start\n");
 		return TRAIN_FAILED;
+	}
+	/* The space first: a mistake in it costs no data loading. */
+	rc = TRAIN_BAD_INPUT;
+	if (o.space != NULL && ((spacej = load_spec_file(o.space)) == NULL ||
+	    (hs = hpspace_parse(spacej, err, sizeof(err))) == NULL)) {
+		if (spacej != NULL)
+			fprintf(stderr, CMD ": %s: %s\n", o.space, err);
+		goto out;
 	}
 	if ((rc = load_data(&d, o.data, o.target)) != 0)
 		goto out;
@@ -2490,9 +2814,9 @@ train_main(int argc, char **argv)
 		goto out;
 	cli_creds_wipe(&cr);
 	{
-		struct job j = { &o, &d, s, spec_text, &sp, &mt, &mv, &ps };
+		struct job j = { &o, &d, s, spec_text, &sp, &mt, &mv, &ps, NULL, NULL };
 
-		rc = run_job(&j, tc, vc);
+		rc = hs != NULL ? search_job(&j, hs, spacej, tc, vc) : run_job(&j, tc, vc);
 	}
 out:
 	cli_creds_wipe(&cr);
@@ -2500,6 +2824,8 @@ out:
 	client_free(vc);
 	free(spec_text);
 	json_decref(specj);
+	json_decref(spacej);
+	hpspace_free(hs);
 	spec_free(s);
 	matrix_free(&mt);
 	matrix_free(&mv);
