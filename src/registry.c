@@ -536,11 +536,9 @@ source_dir(struct req *r, const char *source, const char **dir)
 	const char *why, *base;
 
 	if (!strncmp(source, "runs:/", 6)) {
-		const char *rest = source + 6, *slash = strchr(rest, '/');
+		const char *rest = source + 6, *slash = strchr(rest, '/'), *uri;
 		char run[64];
-		const char *vals[1] = { run };
-		PGresult *res;
-		char *uri;
+		int rc;
 
 		if (slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof(run)) {
 			resp_error_code(r, "INVALID_PARAMETER_VALUE", "source '%.200s' must be "
@@ -553,20 +551,9 @@ source_dir(struct req *r, const char *source, const char **dir)
 			    source, why);
 			return 1;
 		}
-		if ((res = db_exec(r->db, STMT_RUN_ARTIFACT_URI, 1, vals)) == NULL)
-			return -1;
-		if (PQntuples(res) != 1) {
-			PQclear(res);
-			resp_error_code(r, "RESOURCE_DOES_NOT_EXIST", "Run with id=%.64s not "
-			    "found (source %.200s)", run, source);
-			return 1;
-		}
-		uri = arena_strdup(r->a, PQgetvalue(res, 0, 0));
-		PQclear(res);
-		if (uri == NULL)
-			return -1;
-		if ((base = artifact_uri_path(uri)) == NULL)
-			return 2;
+		/* 1 answered (no such run, or not readable), 2 its artifacts are elsewhere */
+		if ((rc = artifact_run_root(r, run, &uri, &base)) != 0)
+			return rc;
 		*dir = arena_printf(r->a, "%s%s%s", base, *base ? "/" : "", slash + 1);
 		return *dir != NULL ? 0 : -1;
 	}

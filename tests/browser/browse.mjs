@@ -78,7 +78,12 @@ const steps = [
 			for (let i = 0; i < 4; i++) {
 				const run = (await api('POST', '/api/2.0/mlflow/runs/create',
 					{ experiment_id: expId, run_name: `run-${i}`, start_time: 1700000000000 + i * 1000 }, token)).run.info.run_id;
-				if (i === 0) firstRun = run;
+				if (i === 0) {
+					firstRun = run;
+					const put = await fetch(`${BASE}/api/2.0/mlflow-artifacts/artifacts/${expId}/${run}/artifacts/model/notes.txt`,
+						{ method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'trained on flights\n' });
+					if (put.status !== 200) fail(`artifact PUT -> ${put.status}`);
+				}
 				const metrics = [];
 				for (let s = 0; s < 50; s++)
 					metrics.push({ key: 'rmse', value: 1 / (s + 1) + i * 0.05, timestamp: 1700000000000 + s * 1000, step: s });
@@ -202,6 +207,9 @@ const steps = [
 			if (await t.getAttribute('datetime') !== '2023-11-14T22:13:20Z') fail(`datetime ${await t.getAttribute('datetime')}`);
 			if ((await t.innerText()).trim() !== '2023-11-14 17:13') fail(`the text reads ${JSON.stringify(await t.innerText())}`);
 			if (await t.getAttribute('title') !== '2023-11-14T17:13:20-05:00') fail(`the title is ${await t.getAttribute('title')}`);
+			// the artifact tree opens a directory without JavaScript's help: a plain link
+			await clickAndLoad(page, page.locator('table.artifacts a', { hasText: 'model/' }));
+			if (await page.locator('table.artifacts a', { hasText: 'notes.txt' }).count() !== 1) fail('model/notes.txt is not listed');
 			await snap();
 		},
 	},
