@@ -274,7 +274,26 @@ store:
 	vals[0] = name;
 	if ((res = db_exec(r->db, STMT_MODEL_LOCK, 1, vals)) == NULL)
 		goto rollback;
-	if (PQntuples(res) != 1) {
+	snprintf(uid, sizeof(uid), "%lld", r->user.id);
+	if (PQntuples(res) != 1 && meta != NULL && meta->create_model) {
+		/* The new model, its creator's MANAGE and its first version commit together. */
+		const char *cv[3] = { name, "", uid };
+
+		PQclear(res);
+		if ((res = db_exec(r->db, STMT_MODEL_CREATE, 3, cv)) == NULL) {
+			int taken = !strcmp(db_sqlstate(r->db), "23505");
+
+			db_rollback(r->db);
+			if (taken) {
+				resp_error(r, 409, "RESOURCE_ALREADY_EXISTS", "registered model '%s' "
+				    "was created at the same time; try again", name);
+				rc = 1;
+			}
+			goto out;
+		}
+		if (perm_grant_creator_model(r, name) == -1)
+			goto rollback;
+	} else if (PQntuples(res) != 1) {
 		PQclear(res);
 		db_rollback(r->db);
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' does not exist; "
@@ -285,7 +304,6 @@ store:
 	PQclear(res);
 	if (esc != NULL)
 		snprintf(nf, sizeof(nf), "%d", nfeat);
-	snprintf(uid, sizeof(uid), "%lld", r->user.id);
 	vals[1] = source ? source : "";
 	vals[2] = run_id ? run_id : "";
 	vals[3] = (const char *)esc;
@@ -330,15 +348,52 @@ out:
 	return rc;
 }
 
-/* multipart: booster (file), spec (file or field), optional source, run_id. */
+/* Fields of POST /api/models/{name}/versions, in routes.c's order. */
+enum { V_BOOSTER, V_SPEC, V_SOURCE, V_RUN, V_PATH, V_STAGE };
+
+/*
+ * multipart: booster (file), spec (file or field), optional source, run_id;
+ * or (JSON, form, multipart) run_id + artifact_path: the model the run logged
+ * there. Either with an optional stage.
+ */
 int
 api_versions_create(struct req *r)
 {
-	int version = 0;
-	int rc = registry_add_version(r, req_path_param(r, "name"), r->in[0].s, r->in[0].len,
-	    r->in[1].s, r->in[1].len, r->in[2].present ? r->in[2].s : "",
-	    r->in[3].present ? r->in[3].s : "", NULL, &version);
+	const char *name = req_path_param(r, "name");
+	const char *stage = r->in[V_STAGE].present ? r->in[V_STAGE].s : NULL;
+	int version = 0, rc;
 
+	if (r->in[V_PATH].present) {
+		if (r->in[V_BOOSTER].present || r->in[V_SPEC].present || r->in[V_SOURCE].present) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE", "field 'artifact_path': give "
+			    "either booster + spec (+ source) or run_id + artifact_path, not both");
+			return 0;
+		}
+		if (!r->in[V_RUN].present) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE", "field 'run_id': required with "
+			    "artifact_path (the run whose artifacts hold the model)");
+			return 0;
+		}
+		rc = registry_add_version_from_run(r, name, r->in[V_RUN].s, r->in[V_PATH].s, stage,
+		    &version);
+	} else {
+		if (!r->in[V_BOOSTER].present || !r->in[V_SPEC].present) {
+			resp_error(r, 400, "INVALID_PARAMETER_VALUE", "field '%s': required (or run_id "
+			    "+ artifact_path to register the model a run logged)",
+			    r->in[V_BOOSTER].present ? "spec" : "booster");
+			return 0;
+		}
+		rc = registry_add_version(r, name, r->in[V_BOOSTER].s, r->in[V_BOOSTER].len,
+		    r->in[V_SPEC].s, r->in[V_SPEC].len, r->in[V_SOURCE].present ?
+		    r->in[V_SOURCE].s : "", r->in[V_RUN].present ? r->in[V_RUN].s : "", NULL,
+		    &version);
+		if (rc == 0 && stage != NULL && strcmp(canonical_stage(stage), "None") != 0) {
+			char vbuf[16];
+
+			snprintf(vbuf, sizeof(vbuf), "%d", version);
+			rc = registry_set_stage(r, name, vbuf, stage, 0);
+		}
+	}
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;
 	return resp_json(r, 201, json_pack("{s:s, s:i}", "name", req_path_param(r, "name"),

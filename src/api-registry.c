@@ -220,7 +220,7 @@ api_mlflow_alias_get(struct req *r)
 int
 api_mlflow_version_create(struct req *r)
 {
-	struct version_meta meta = { opt(r, 4), NULL, r->in[3].json };
+	struct version_meta meta = { .description = opt(r, 4), .tags = r->in[3].json };
 	char v[16];
 	int version = 0;
 	int rc = registry_add_version_from_source(r, r->in[0].s, r->in[1].s, opt(r, 2), &meta,

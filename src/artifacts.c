@@ -59,12 +59,14 @@ hexval(int c)
 }
 
 int
-artifact_request_path(struct req *r, const char **out)
+artifact_request_path(struct req *r, const char *prefix, const char **out)
 {
-	static const char *const prefixes[] = {
+	static const char *const mlflow[] = {
 		"/api/2.0/mlflow-artifacts/artifacts/",
 		"/ajax-api/2.0/mlflow-artifacts/artifacts/",
 	};
+	const char *const *prefixes = prefix != NULL ? &prefix : mlflow;
+	size_t nprefixes = prefix != NULL ? 1 : ARRAY_LEN(mlflow);
 	const char *raw = r->raw_path != NULL ? r->raw_path : r->path;
 	size_t n = strlen(raw), j = 0;
 	char *dec = arena_alloc(r->a, n + 1);
@@ -87,7 +89,7 @@ artifact_request_path(struct req *r, const char **out)
 			dec[j++] = raw[i];
 	}
 	dec[j] = '\0';
-	for (size_t k = 0; k < ARRAY_LEN(prefixes); k++) {
+	for (size_t k = 0; k < nprefixes; k++) {
 		size_t pl = strlen(prefixes[k]);
 
 		if (strncmp(dec, prefixes[k], pl) != 0)
@@ -100,7 +102,7 @@ artifact_request_path(struct req *r, const char **out)
 		return 0;
 	}
 	resp_error_code(r, "INVALID_PARAMETER_VALUE", "Invalid path: the artifact URL must "
-	    "be /api/2.0/mlflow-artifacts/artifacts/ followed by a relative path");
+	    "be %s followed by a relative path", prefixes[0]);
 	return 1;
 }
 
@@ -429,10 +431,10 @@ lookup(struct req *r, const char *path, struct download *d)
 }
 
 int
-artifact_get(struct req *r, const char *path)
+artifact_get(struct req *r, const char *path, int attachment)
 {
 	struct download *d = arena_alloc(r->a, sizeof(*d));
-	char etag[80];
+	char etag[80], disp[300];
 	int found;
 
 	{
@@ -449,11 +451,60 @@ artifact_get(struct req *r, const char *path)
 		return 1;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", d->sha256);
+	if (attachment) {
+		/* The last segment, reduced to characters a quoted filename takes as they are. */
+		const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+		size_t k = 0;
+
+		k = (size_t)snprintf(disp, sizeof(disp), "attachment; filename=\"");
+		for (const char *p = base; *p != '\0' && k < sizeof(disp) - 3; p++)
+			disp[k++] = strchr("\"\\;", *p) == NULL && (unsigned char)*p >= 0x20 &&
+			    (unsigned char)*p < 0x7f ? *p : '_';
+		disp[k++] = '"';
+		disp[k] = '\0';
+		if (resp_header(&r->resp, "Content-Disposition", disp) == -1)
+			return -1;
+	}
 	if (resp_header(&r->resp, "ETag", etag) == -1 ||
 	    resp_stream(r, 200, "application/octet-stream", d->size, d->in_dir ?
 	    stream_file : stream_chunks, d) == -1)
 		return -1;
 	return 0;
+}
+
+int
+artifact_size(struct req *r, const char *path, long long *size)
+{
+	struct download d;
+	int found = lookup(r, path, &d);
+
+	if (found == 1)
+		*size = d.size;
+	return found == 1 ? 0 : found == 0 ? 1 : -1;
+}
+
+int
+artifact_run_root(struct req *r, const char *run_id, const char **uri, const char **root)
+{
+	const char *vals[1] = { run_id };
+	PGresult *res;
+	int rc;
+
+	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
+		return rc;
+	if ((res = db_exec(r->db, STMT_RUN_ARTIFACT_URI, 1, vals)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_error_code(r, "RESOURCE_DOES_NOT_EXIST", "Run with id=%.100s not found",
+		    run_id);
+		return 1;
+	}
+	*uri = arena_strdup(r->a, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (*uri == NULL)
+		return -1;
+	return (*root = artifact_uri_path(*uri)) != NULL ? 0 : 2;
 }
 
 int

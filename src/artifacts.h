@@ -25,12 +25,13 @@ const char *artifact_path_check(const char *path, int allow_empty);
 
 /*
  * The artifact path of a /api/2.0/mlflow-artifacts/artifacts/{path...}
- * request, taken from the raw request URI and percent-decoded here, so what
+ * request (prefix NULL), or of one whose decoded path starts with prefix,
+ * taken from the raw request URI and percent-decoded here, so what
  * is checked is what the client sent (nginx has already resolved "..",
  * merged "//" and decoded "%00" in the routed path). 0 with *out (arena),
  * or 1 after answering 400 INVALID_PARAMETER_VALUE.
  */
-int artifact_request_path(struct req *r, const char **out);
+int artifact_request_path(struct req *r, const char *prefix, const char **out);
 
 /*
  * "mlflow-artifacts:/0/<run>/artifacts" → "0/<run>/artifacts" (a pointer
@@ -54,8 +55,25 @@ int artifact_perm(struct req *r, const char *path, enum perm need);
 
 int artifact_put(struct req *r, const char *path);
 
-/* Answers with the file's bytes, streamed a chunk at a time (ETag: its SHA-256). */
-int artifact_get(struct req *r, const char *path);
+/*
+ * Answers with the file's bytes, streamed a chunk at a time (ETag: its
+ * SHA-256); attachment: with Content-Disposition: attachment and the last
+ * segment as the file name, for browsers.
+ */
+int artifact_get(struct req *r, const char *path, int attachment);
+
+/*
+ * A run's artifact root in the store ("0/<run>/artifacts", *root points
+ * into *uri, its artifact_uri; arena memory), after READ on the run's
+ * experiment: 404 for an unknown run (and, on verdict's pages, for one the
+ * caller may not read); 2 (not answered) when its artifact_uri is not in
+ * verdict's store (*uri says where it is).
+ */
+int artifact_run_root(struct req *r, const char *run_id, const char **uri,
+    const char **root);
+
+/* The size of file path: 0; 1 when there is no such file (not answered); -1. */
+int artifact_size(struct req *r, const char *path, long long *size);
 
 /*
  * The entries directly under dir ("" = the root), sorted by name, as

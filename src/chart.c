@@ -53,6 +53,37 @@ chart_iso_ms(struct arena *a, long long ms)
 	return arena_strdup(a, b);
 }
 
+void
+chart_bytes(long long n, char *dst, size_t len)
+{
+	if (n < 1024)
+		snprintf(dst, len, "%lld bytes", n);
+	else if (n < 1024 * 1024)
+		snprintf(dst, len, "%.1f KiB", n / 1024.0);
+	else if (n < 1024LL * 1024 * 1024)
+		snprintf(dst, len, "%.1f MiB", n / (1024.0 * 1024.0));
+	else
+		snprintf(dst, len, "%.1f GiB", n / (1024.0 * 1024.0 * 1024.0));
+}
+
+json_t *
+chart_time(const char *iso)
+{
+	char text[32];
+
+	/* "YYYY-MM-DDTHH:MM:SSZ" as the pages' times are; anything else is not shown as one. */
+	if (iso == NULL || strlen(iso) != 20 || iso[10] != 'T' || iso[19] != 'Z')
+		return NULL;
+	snprintf(text, sizeof(text), "%.10s %.5s UTC", iso, iso + 11);
+	return json_pack("{s:s, s:s}", "iso", iso, "text", text);
+}
+
+json_t *
+chart_time_ms(struct arena *a, long long ms)
+{
+	return chart_time(chart_iso_ms(a, ms));
+}
+
 const char *
 chart_duration_ms(struct arena *a, long long ms)
 {

@@ -83,6 +83,19 @@ const char *chart_exact(struct arena *a, double v);
 /* Epoch milliseconds as ISO 8601 UTC ("2024-05-01T10:00:00Z"); arena memory. */
 const char *chart_iso_ms(struct arena *a, long long ms);
 
+/* A size in bytes as the pages show it: "812 bytes", "4.2 KiB", "1.5 MiB", "2.0 GiB". */
+void chart_bytes(long long n, char *dst, size_t len);
+
+/*
+ * A time as every page shows it, for templates/time.html: {"iso":
+ * "2024-05-01T10:00:00Z" (the <time datetime>), "text": "2024-05-01 10:00
+ * UTC"} — static/time.js rewrites the text into the viewer's zone. From ISO
+ * 8601 UTC as chart_iso_ms and the SQL statements write it, or from epoch
+ * milliseconds. NULL when iso is not that form (or out of memory).
+ */
+json_t *chart_time(const char *iso);
+json_t *chart_time_ms(struct arena *a, long long ms);
+
 /* A duration in milliseconds as "850 ms", "42.1 s", "12 min 5 s", "3 h 20 min". */
 const char *chart_duration_ms(struct arena *a, long long ms);
 

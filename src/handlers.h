@@ -108,6 +108,9 @@ int page_experiment_restore(struct req *r);
 
 /* page-runs.c */
 int page_run(struct req *r);
+int page_run_artifact(struct req *r);
+int page_run_preview(struct req *r);
+int page_run_register(struct req *r);
 int page_metric(struct req *r);
 int page_metric_csv(struct req *r);
 int page_compare(struct req *r);

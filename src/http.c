@@ -203,6 +203,8 @@ method_has_body(const char *m)
 static const char *
 accepted_types(unsigned f)
 {
+	if ((f & R_BODY_JSON) && (f & R_BODY_FORM) && (f & R_BODY_MULTI))
+		return "application/json, application/x-www-form-urlencoded or multipart/form-data";
 	if ((f & R_BODY_JSON) && (f & R_BODY_CSV))
 		return "application/json or text/csv";
 	if ((f & R_BODY_JSON) && (f & R_BODY_FORM))

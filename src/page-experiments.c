@@ -46,9 +46,9 @@ page_experiments(struct req *r)
 		json_t *e = json_array_get(list, i);
 		long long upd = json_integer_value(json_object_get(e, "last_update_time"));
 
-		json_array_append_new(rows, json_pack("{s:O, s:O, s:O, s:s, s:b}", "id",
+		json_array_append_new(rows, json_pack("{s:O, s:O, s:O, s:o?, s:b}", "id",
 		    json_object_get(e, "experiment_id"), "name", json_object_get(e, "name"),
-		    "runs", json_object_get(e, "runs"), "updated", chart_iso_ms(r->a, upd),
+		    "runs", json_object_get(e, "runs"), "updated", chart_time_ms(r->a, upd),
 		    "deleted", !strcmp(json_string_value(json_object_get(e, "lifecycle_stage")),
 		    "deleted")));
 	}
@@ -476,9 +476,9 @@ page_experiment(struct req *r)
 			json_array_append_new(cells, json_pack("{s:s?, s:b}", "v", t, "num",
 			    cols[c].kind == COL_METRIC));
 		}
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, "
-		    "s:o}", "run_id", at.id, "run_name", at.name, "start", at.start, "start_text",
-		    at.start, "duration", at.duration, "status", at.status, "user", at.user,
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:o?, s:s?, s:s, s:s, "
+		    "s:o}", "run_id", at.id, "run_name", at.name, "start", chart_time(at.start),
+		    "duration", at.duration, "status", at.status, "user", at.user,
 		    "cells", cells));
 	}
 	/* The column picker offers every key the page's runs have. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chart.h"
 #include "db.h"
 #include "handlers.h"
 #include "model.h"
@@ -95,17 +96,6 @@ alias_list(const char *csv)
 		p += n + (p[n] == ',');
 	}
 	return a;
-}
-
-static void
-human_size(long long n, char *dst, size_t len)
-{
-	if (n < 1024)
-		snprintf(dst, len, "%lld bytes", n);
-	else if (n < 1024 * 1024)
-		snprintf(dst, len, "%.1f KiB", n / 1024.0);
-	else
-		snprintf(dst, len, "%.1f MiB", n / (1024.0 * 1024.0));
 }
 
 /* ---- models ---- */
@@ -222,10 +212,10 @@ page_model(struct req *r)
 		json_array_foreach(al, k, a)
 			json_array_append_new(aliases, json_pack("{s:O, s:i}", "alias", a,
 			    "version", v));
-		json_array_append_new(versions, json_pack("{s:i, s:s, s:o, s:o, s:o, s:s, "
+		json_array_append_new(versions, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o?, "
 		    "s:i, s:s, s:s}", "version", v, "stage", stage, "stage_class",
 		    stage_class(stage), "stages", stage_options(stage), "aliases", al,
-		    "created_at", PQgetvalue(res, i, 5), "num_features",
+		    "created_at", chart_time(PQgetvalue(res, i, 5)), "num_features",
 		    atoi(PQgetvalue(res, i, 6)), "source", PQgetvalue(res, i, 3), "run_id",
 		    PQgetvalue(res, i, 4)));
 	}
@@ -274,12 +264,12 @@ page_model_version(struct req *r)
 		    name, v);
 		return 0;
 	}
-	human_size(atoll(PQgetvalue(res, 0, 6)), size, sizeof(size));
-	ctx = json_pack("{s:s, s:s, s:i, s:s, s:o, s:s, s:i, s:s, s:s, s:s, s:s, s:o}",
+	chart_bytes(atoll(PQgetvalue(res, 0, 6)), size, sizeof(size));
+	ctx = json_pack("{s:s, s:s, s:i, s:s, s:o, s:s, s:i, s:o?, s:s, s:s, s:s, s:o}",
 	    "title", arena_printf(r->a, "%s v%d", name, v), "name", name, "model_version", v,
 	    "stage", PQgetvalue(res, 0, 0), "stage_class", stage_class(PQgetvalue(res, 0, 0)),
 	    "format", PQgetvalue(res, 0, 1), "num_features", atoi(PQgetvalue(res, 0, 2)),
-	    "created_at", PQgetvalue(res, 0, 3), "source", PQgetvalue(res, 0, 4),
+	    "created_at", chart_time(PQgetvalue(res, 0, 3)), "source", PQgetvalue(res, 0, 4),
 	    "run_id", PQgetvalue(res, 0, 5), "booster_size", size, "aliases",
 	    alias_list(PQgetvalue(res, 0, 8)));
 	if (ctx != NULL && PQgetisnull(res, 0, 7)) {

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifacts.h"
 #include "chart.h"
 #include "handlers.h"
+#include "registry.h"
 #include "tracking.h"
 
 #define SPARK_POINTS 40
@@ -14,6 +16,7 @@
 #define COMPARE_MAX 100
 #define PC_AXES_MAX 12
 #define HISTORY_PAGE TRK_HISTORY_MAX
+#define PREVIEW_MAX (64u << 10)         /* bytes of a file shown as text */
 
 static const char *
 info_str(json_t *run, const char *k)
@@ -81,6 +84,141 @@ kv_rows(struct req *r, json_t *run, const char *list, int system)
 	return out;
 }
 
+/* ---- a run's artifacts ---- */
+
+/* prefix + each segment of rel percent-encoded, '/' kept between them; arena memory. */
+static const char *
+path_url(struct req *r, const char *prefix, const char *rel)
+{
+	struct buf b;
+	const char *s = NULL;
+	int ok;
+
+	buf_init(&b, 4 * ARTIFACT_PATH_MAX + 256);
+	ok = buf_adds(&b, prefix) == 0;
+	for (const char *p = rel; ok && *p != '\0';) {
+		size_t n = strcspn(p, "/");
+
+		ok = url_encode(&b, p, n) == 0 && (p[n] == '\0' || buf_adds(&b, "/") == 0);
+		p += n + (p[n] == '/');
+	}
+	if (ok)
+		s = arena_strdup(r->a, buf_str(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* The run page showing directory rel of the artifact tree ("" = the root). */
+static const char *
+tree_url(struct req *r, const char *run_id, const char *rel)
+{
+	struct buf b;
+	const char *s = NULL;
+
+	buf_init(&b, 4 * ARTIFACT_PATH_MAX + 256);
+	if (buf_printf(&b, "/runs/%s", run_id) == 0 && (*rel == '\0' ||
+	    (buf_adds(&b, "?path=") == 0 && url_encode(&b, rel, strlen(rel)) == 0)) &&
+	    buf_adds(&b, "#artifacts") == 0)
+		s = arena_strdup(r->a, buf_str(&b));
+	buf_free(&b);
+	return s;
+}
+
+/*
+ * Breadcrumbs inside the tree for rel: "artifacts", then each directory of
+ * rel linking to its listing; the last segment is not a link when last_here.
+ */
+static json_t *
+tree_crumbs(struct req *r, const char *run_id, const char *rel, int last_here)
+{
+	json_t *a = json_array();
+	size_t n = strlen(rel);
+
+	json_array_append_new(a, json_pack("{s:s, s:s?}", "name", "artifacts", "href",
+	    *rel == '\0' && last_here ? NULL : tree_url(r, run_id, "")));
+	for (size_t i = 0; i < n;) {
+		size_t len = strcspn(rel + i, "/");
+		const char *upto = arena_strndup(r->a, rel, i + len);
+		int last = rel[i + len] == '\0';
+
+		json_array_append_new(a, json_pack("{s:s%, s:s?}", "name", rel + i, len, "href",
+		    last && last_here ? NULL : tree_url(r, run_id, upto != NULL ? upto : "")));
+		i += len + !last;
+	}
+	return a;
+}
+
+/*
+ * The run page's artifact browser for directory rel: ctx gets "artifacts"
+ * {entries [{name, dir, href | download, preview, size}], crumbs, path,
+ * register_path} or "artifacts_elsewhere". 0, 1 (answered: a bad or
+ * missing directory), -1.
+ */
+static int
+run_artifacts(struct req *r, const char *id, const char *rel, json_t *ctx)
+{
+	const char *uri, *root, *dir, *why, *register_path = "model";
+	json_t *files = NULL, *entries, *art;
+	int rc;
+
+	if ((why = artifact_path_check(rel, 1)) != NULL) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "field 'path': %s", why);
+		return 1;
+	}
+	if ((rc = artifact_run_root(r, id, &uri, &root)) == 2) {
+		json_object_set_new(ctx, "artifacts_elsewhere", json_string(uri));
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if ((dir = arena_printf(r->a, "%s%s%s", root, *root && *rel ? "/" : "", rel)) == NULL)
+		return -1;
+	if ((rc = artifact_list(r, dir, "", &files)) != 0)
+		return rc;
+	if (*rel != '\0' && json_array_size(files) == 0) {
+		json_decref(files);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "run %s has no artifact directory "
+		    "'%.300s'", id, rel);
+		return 1;
+	}
+	entries = json_array();
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		json_t *f = json_array_get(files, i);
+		const char *name = json_string_value(json_object_get(f, "path"));
+		const char *p = *rel ? arena_printf(r->a, "%s/%s", rel, name) : name;
+		char size[32];
+
+		if (p == NULL)
+			goto fail;
+		if (json_is_true(json_object_get(f, "is_dir"))) {
+			json_array_append_new(entries, json_pack("{s:s, s:b, s:s?}", "name", name,
+			    "dir", 1, "href", tree_url(r, id, p)));
+			continue;
+		}
+		/* A directory holding a model is what the register form should offer. */
+		if (!strcmp(name, "MLmodel") || !strcmp(name, "model.ubj") ||
+		    !strcmp(name, "model.json"))
+			register_path = rel;
+		chart_bytes(json_integer_value(json_object_get(f, "file_size")), size,
+		    sizeof(size));
+		json_array_append_new(entries, json_pack("{s:s, s:b, s:s?, s:s?, s:s}", "name",
+		    name, "dir", 0, "download", path_url(r, arena_printf(r->a,
+		    "/runs/%s/artifacts/", id), p), "preview", path_url(r, arena_printf(r->a,
+		    "/runs/%s/preview/", id), p), "size", size));
+	}
+	json_decref(files);
+	art = json_pack("{s:o, s:o, s:s, s:s, s:b}", "entries", entries, "crumbs",
+	    tree_crumbs(r, id, rel, 1), "path", rel, "register_path", *register_path ?
+	    register_path : "model", "any", *rel != '\0' || json_array_size(entries) > 0);
+	if (art == NULL)
+		return -1;
+	json_object_set_new(ctx, "artifacts", art);
+	return 0;
+fail:
+	json_decref(files);
+	return -1;
+}
+
 /* ---- /runs/{id} ---- */
 
 int
@@ -117,17 +255,17 @@ page_run(struct req *r)
 	start = json_integer_value(json_object_get(info, "start_time"));
 	jend = json_object_get(info, "end_time");
 	end = jend != NULL ? json_integer_value(jend) : -1;
-	ctx = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:b}", "title",
+	ctx = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:o?, s:s, s:s, s:b}", "title",
 	    info_str(run, "run_name"), "run_id", id, "run_name", info_str(run, "run_name"),
 	    "experiment_id", eid, "experiment_name", json_object_get(exp, "name"), "status",
 	    info_str(run, "status"), "user", info_str(run, "user_id"), "start",
-	    chart_iso_ms(r->a, start), "artifact_uri", info_str(run, "artifact_uri"),
+	    chart_time_ms(r->a, start), "artifact_uri", info_str(run, "artifact_uri"),
 	    "lifecycle", info_str(run, "lifecycle_stage"), "deleted",
 	    !strcmp(info_str(run, "lifecycle_stage"), "deleted"));
 	if (ctx == NULL)
 		goto out;
 	if (end >= 0) {
-		json_object_set_new(ctx, "end", json_string(chart_iso_ms(r->a, end)));
+		json_object_set_new(ctx, "end", chart_time_ms(r->a, end));
 		if (end >= start)
 			json_object_set_new(ctx, "duration", json_string(chart_duration_ms(r->a,
 			    end - start)));
@@ -213,6 +351,10 @@ page_run(struct req *r)
 	}
 	json_object_set_new(ctx, "datasets", datasets);
 	json_object_set(ctx, "versions", versions);
+	if ((rc = run_artifacts(r, id, r->in[0].present ? r->in[0].s : "", ctx)) != 0) {
+		rc = rc == 1 ? 0 : -1;
+		goto out;
+	}
 	rc = resp_html(r, 200, "run", ctx);
 	ctx = NULL;
 out:
@@ -223,6 +365,124 @@ out:
 	json_decref(sparks);
 	json_decref(versions);
 	return rc;
+}
+
+/* GET /runs/{id}/artifacts/{path...}: the file as a download (attachment, octet-stream). */
+int
+page_run_artifact(struct req *r)
+{
+	const char *id = req_path_param(r, "id"), *rel, *uri, *root, *prefix;
+	int rc;
+
+	if ((prefix = arena_printf(r->a, "/runs/%s/artifacts/", id)) == NULL)
+		return -1;
+	if ((rc = artifact_request_path(r, prefix, &rel)) != 0 ||
+	    (rc = artifact_run_root(r, id, &uri, &root)) != 0) {
+		if (rc == 2)
+			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "run %s keeps its artifacts "
+			    "outside verdict (%.300s)", id, uri);
+		return rc == -1 ? -1 : 0;
+	}
+	rc = artifact_get(r, *root ? arena_printf(r->a, "%s/%s", root, rel) : rel, 1);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * GET /runs/{id}/preview/{path...}: a small text file shown escaped in
+ * <pre>; a large or binary one says why it is not shown.
+ */
+int
+page_run_preview(struct req *r)
+{
+	const char *id = req_path_param(r, "id"), *rel, *uri, *root, *full, *prefix, *slash;
+	json_t *res = NULL, *exp = NULL, *ctx;
+	long long size;
+	char hsize[32], *data;
+	size_t len;
+	int rc;
+
+	if ((prefix = arena_printf(r->a, "/runs/%s/preview/", id)) == NULL)
+		return -1;
+	if ((rc = artifact_request_path(r, prefix, &rel)) != 0 ||
+	    (rc = tracking_run_get(r, id, &res)) != 0)
+		return rc == 1 ? 0 : -1;
+	rc = -1;
+	if (tracking_experiment_get(r, info_str(json_object_get(res, "run"), "experiment_id"),
+	    &exp) != 0 || (rc = artifact_run_root(r, id, &uri, &root)) != 0) {
+		if (rc == 2)
+			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "run %s keeps its artifacts "
+			    "outside verdict (%.300s)", id, uri);
+		rc = rc == -1 ? -1 : 0;
+		goto out;
+	}
+	rc = -1;
+	if ((full = *root ? arena_printf(r->a, "%s/%s", root, rel) : rel) == NULL ||
+	    (rc = artifact_size(r, full, &size)) != 0) {
+		if (rc == 1)
+			resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "run %s has no artifact "
+			    "'%.300s'", id, rel);
+		rc = rc == -1 ? -1 : 0;
+		goto out;
+	}
+	chart_bytes(size, hsize, sizeof(hsize));
+	slash = strrchr(rel, '/');
+	ctx = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s?, s:s?, s:o}", "title",
+	    slash ? slash + 1 : rel, "name", slash ? slash + 1 : rel, "run_id", id, "run_name",
+	    info_str(json_object_get(res, "run"), "run_name"), "experiment_name",
+	    json_object_get(exp, "name"), "experiment_id", info_str(json_object_get(res,
+	    "run"), "experiment_id"), "size", hsize, "download", path_url(r,
+	    arena_printf(r->a, "/runs/%s/artifacts/", id), rel), "tree", tree_url(r, id,
+	    slash ? arena_strndup(r->a, rel, (size_t)(slash - rel)) : ""), "crumbs",
+	    tree_crumbs(r, id, rel, 1));
+	if (ctx == NULL)
+		goto out;
+	if (size > PREVIEW_MAX) {
+		json_object_set_new(ctx, "why", json_sprintf("It is %s; files up to 64 KiB are "
+		    "shown here.", hsize));
+	} else if ((rc = artifact_read(r, full, PREVIEW_MAX, &data, &len)) != 0) {
+		/* Replaced or deleted since it was looked up: the page says so. */
+		json_decref(ctx);
+		if (rc != -1)
+			resp_error(r, 409, "ABORTED", "artifact '%.300s' changed while it was read; "
+			    "reload", rel);
+		rc = rc == -1 ? -1 : 0;
+		goto out;
+	} else if (memchr(data, '\0', len) != NULL)
+		json_object_set_new(ctx, "why", json_string("It is a binary file (it holds NUL "
+		    "bytes)."));
+	else if (!utf8_valid(data, len))
+		json_object_set_new(ctx, "why", json_string("It is not UTF-8 text."));
+	else
+		json_object_set_new(ctx, "text", json_stringn(data, len));
+	rc = resp_html(r, 200, "artifact", ctx);
+out:
+	json_decref(res);
+	json_decref(exp);
+	return rc;
+}
+
+/* POST /runs/{id}/register: the run's model as a new version; 303 to it. */
+int
+page_run_register(struct req *r)
+{
+	const char *id = req_path_param(r, "id"), *name = r->in[0].s, *url;
+	char msg[400];
+	int version = 0, rc;
+	struct buf b;
+
+	if ((rc = registry_add_version_from_run(r, name, id, r->in[1].s, r->in[2].present ?
+	    r->in[2].s : NULL, &version)) != 0)
+		return rc == 1 ? 0 : -1;
+	buf_init(&b, 4096);
+	url = buf_adds(&b, "/models/") == 0 && url_encode(&b, name, strlen(name)) == 0 &&
+	    buf_printf(&b, "/versions/%d", version) == 0 ? arena_strdup(r->a, buf_str(&b)) :
+	    NULL;
+	buf_free(&b);
+	snprintf(msg, sizeof(msg), "Registered %.255s version %d from run %.64s", name, version,
+	    id);
+	if (url == NULL || resp_flash(r, "ok", msg) == -1)
+		return -1;
+	return resp_redirect(r, url);
 }
 
 /* ---- /runs/{id}/metrics/{key} ---- */

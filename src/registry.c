@@ -536,11 +536,9 @@ source_dir(struct req *r, const char *source, const char **dir)
 	const char *why, *base;
 
 	if (!strncmp(source, "runs:/", 6)) {
-		const char *rest = source + 6, *slash = strchr(rest, '/');
+		const char *rest = source + 6, *slash = strchr(rest, '/'), *uri;
 		char run[64];
-		const char *vals[1] = { run };
-		PGresult *res;
-		char *uri;
+		int rc;
 
 		if (slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof(run)) {
 			resp_error_code(r, "INVALID_PARAMETER_VALUE", "source '%.200s' must be "
@@ -553,20 +551,9 @@ source_dir(struct req *r, const char *source, const char **dir)
 			    source, why);
 			return 1;
 		}
-		if ((res = db_exec(r->db, STMT_RUN_ARTIFACT_URI, 1, vals)) == NULL)
-			return -1;
-		if (PQntuples(res) != 1) {
-			PQclear(res);
-			resp_error_code(r, "RESOURCE_DOES_NOT_EXIST", "Run with id=%.64s not "
-			    "found (source %.200s)", run, source);
-			return 1;
-		}
-		uri = arena_strdup(r->a, PQgetvalue(res, 0, 0));
-		PQclear(res);
-		if (uri == NULL)
-			return -1;
-		if ((base = artifact_uri_path(uri)) == NULL)
-			return 2;
+		/* 1 answered (no such run, or not readable), 2 its artifacts are elsewhere */
+		if ((rc = artifact_run_root(r, run, &uri, &base)) != 0)
+			return rc;
 		*dir = arena_printf(r->a, "%s%s%s", base, *base ? "/" : "", slash + 1);
 		return *dir != NULL ? 0 : -1;
 	}
@@ -581,7 +568,7 @@ static int
 add_unservable(struct req *r, const char *name, const char *source, const char *run_id,
     const struct version_meta *meta, const char *why, int *version)
 {
-	struct version_meta m = { NULL, why, NULL };
+	struct version_meta m = { .status_message = why };
 
 	if (meta != NULL) {
 		m.description = meta->description;
@@ -590,16 +577,151 @@ add_unservable(struct req *r, const char *name, const char *source, const char *
 	return registry_add_version(r, name, NULL, 0, NULL, 0, source, run_id, &m, version);
 }
 
+/* A model directory's booster and spec (arena memory), or why nothing servable is there. */
+struct model_files {
+	char *booster, *spec;
+	size_t blen, slen;
+	const char *missing;
+};
+
+/*
+ * The booster and spec of the model directory dir in the store. The
+ * booster is the file the MLmodel's xgboost flavor names, else (no MLmodel)
+ * model.ubj or model.json; the spec is verdict-spec.json or spec.json (what
+ * verdict train writes) beside it, else one made from the MLmodel's
+ * signature. 0 with both; 1 answered (something there is wrong); 2 when
+ * something is missing rather than wrong, f->missing says what (not
+ * answered); -1.
+ */
+static int
+model_dir_files(struct req *r, const char *dir, struct model_files *f)
+{
+	static const char *const boosters[] = { "model.ubj", "model.json" };
+	static const char *const specs[] = { SPEC_FILE, "spec.json" };
+	char err[SPEC_ERR_MAX], obj[64];
+	const char *data = NULL, *p;
+	char *text, *dumped;
+	size_t len, i;
+	json_t *ml = NULL, *spec = NULL;
+	int rc, num_class = 0, nosig = 0;
+
+	memset(f, 0, sizeof(*f));
+	if ((p = arena_printf(r->a, "%s/MLmodel", dir)) == NULL ||
+	    (rc = artifact_read(r, p, MLMODEL_MAX, &text, &len)) == -1)
+		return -1;
+	if (rc == 2) {
+		f->missing = "the MLmodel file is too large";
+		return 2;
+	}
+	if (rc == 0) {
+		if ((ml = mlmodel_parse(text, len, err, sizeof(err))) == NULL) {
+			resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/MLmodel: %s", dir, err);
+			return 1;
+		}
+		if ((data = mlmodel_xgboost_data(ml)) == NULL) {
+			f->missing = "the model has no xgboost flavor; verdict serves XGBoost "
+			    "boosters";
+			rc = 2;
+			goto out;
+		}
+		if (artifact_path_check(data, 0) != NULL) {
+			resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/MLmodel: "
+			    "flavors.xgboost.data '%.200s' is not a file name beside it", dir, data);
+			rc = 1;
+			goto out;
+		}
+		if ((p = arena_printf(r->a, "%s/%s", dir, data)) == NULL) {
+			rc = -1;
+			goto out;
+		}
+		rc = artifact_read(r, p, r->app->cfg.max_multipart_body, &f->booster, &f->blen);
+	} else {
+		/* No MLmodel: a booster by the names verdict train and MLflow give it. */
+		for (i = 0, rc = 1; rc == 1 && i < ARRAY_LEN(boosters); i++) {
+			if ((p = arena_printf(r->a, "%s/%s", dir, boosters[i])) == NULL) {
+				rc = -1;
+				goto out;
+			}
+			rc = artifact_read(r, p, r->app->cfg.max_multipart_body, &f->booster,
+			    &f->blen);
+			data = boosters[i];
+		}
+		if (rc == 1) {
+			f->missing = "no MLmodel, model.ubj or model.json there";
+			rc = 2;
+			goto out;
+		}
+	}
+	if (rc != 0) {
+		if (rc != -1) {
+			resp_error_code(r, "INVALID_PARAMETER_VALUE", "the booster %.300s %s", p,
+			    rc == 1 ? "is not in the artifact store" :
+			    "is larger than max_multipart_body");
+			rc = 1;
+		}
+		goto out;
+	}
+	/* A verdict spec stored beside the model wins over the signature. */
+	for (i = 0; i < ARRAY_LEN(specs); i++) {
+		if ((p = arena_printf(r->a, "%s/%s", dir, specs[i])) == NULL ||
+		    (rc = artifact_read(r, p, SPEC_FILE_MAX, &f->spec, &f->slen)) == -1) {
+			rc = -1;
+			goto out;
+		}
+		if (rc == 2) {
+			resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s is larger than 4 MiB", p);
+			rc = 1;
+			goto out;
+		}
+		if (rc == 0)
+			goto out;
+	}
+	f->spec = NULL;
+	if (ml == NULL) {
+		f->missing = "no " SPEC_FILE " or spec.json beside the booster, so its inputs "
+		    "are unknown";
+		rc = 2;
+		goto out;
+	}
+	if (model_objective(f->booster, f->blen, obj, sizeof(obj), &num_class, err,
+	    sizeof(err)) == -1) {
+		resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/%s: %s", dir, data, err);
+		rc = 1;
+		goto out;
+	}
+	if ((spec = mlmodel_spec(ml, obj, num_class, &nosig, err, sizeof(err))) == NULL) {
+		if (nosig) {
+			f->missing = "the model has no signature and no " SPEC_FILE " beside it, "
+			    "so its inputs are unknown";
+			rc = 2;
+			goto out;
+		}
+		resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/MLmodel: %s", dir, err);
+		rc = 1;
+		goto out;
+	}
+	rc = -1;
+	if ((dumped = json_dumps(spec, JSON_COMPACT)) == NULL)
+		goto out;
+	f->spec = arena_strdup(r->a, dumped);
+	free(dumped);
+	if (f->spec == NULL)
+		goto out;
+	f->slen = strlen(f->spec);
+	rc = 0;
+out:
+	json_decref(spec);
+	json_decref(ml);
+	return rc;
+}
+
 int
 registry_add_version_from_source(struct req *r, const char *name, const char *source,
     const char *run_id, const struct version_meta *meta, int *version)
 {
-	char err[SPEC_ERR_MAX], obj[64];
-	const char *dir = NULL, *data;
-	char *text, *booster, *spec_text = NULL, *why;
-	size_t len, blen, slen;
-	json_t *ml = NULL, *spec = NULL;
-	int rc, num_class = 0, nosig = 0;
+	const char *dir = NULL;
+	struct model_files f;
+	int rc;
 
 	if ((rc = source_dir(r, source, &dir)) == 1 || rc == -1)
 		return rc;
@@ -609,86 +731,62 @@ registry_add_version_from_source(struct req *r, const char *name, const char *so
 	/* Registering from a run's artifacts reads them: READ on its experiment. */
 	if ((rc = artifact_perm(r, dir, PERM_READ)) != 0)
 		return rc;
-	if ((why = arena_printf(r->a, "%s/MLmodel", dir)) == NULL)
-		return -1;
-	if ((rc = artifact_read(r, why, MLMODEL_MAX, &text, &len)) == -1)
-		return -1;
+	if ((rc = model_dir_files(r, dir, &f)) == 2)
+		/* Missing, not wrong: registered, but it cannot be served. */
+		return add_unservable(r, name, source, run_id, meta, f.missing, version);
 	if (rc != 0)
-		return add_unservable(r, name, source, run_id, meta, rc == 1 ? "no MLmodel "
-		    "file at the source" : "the MLmodel file is too large", version);
-	if ((ml = mlmodel_parse(text, len, err, sizeof(err))) == NULL) {
-		resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/MLmodel: %s", dir, err);
+		return rc;
+	return registry_add_version(r, name, f.booster, f.blen, f.spec, f.slen, source, run_id,
+	    meta, version);
+}
+
+int
+registry_add_version_from_run(struct req *r, const char *name, const char *run_id,
+    const char *path, const char *stage, int *version)
+{
+	const char *uri, *root, *why, *dir, *source;
+	struct version_meta meta = { .create_model = 1 };
+	struct model_files f;
+	char vbuf[16];
+	int rc;
+
+	if (!registry_name_ok(name)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "model name must be 1 to 255 "
+		    "letters, digits, '_', '.' or '-', starting with a letter or digit");
 		return 1;
 	}
-	if ((data = mlmodel_xgboost_data(ml)) == NULL) {
-		json_decref(ml);
-		return add_unservable(r, name, source, run_id, meta, "the model has no "
-		    "xgboost flavor; verdict serves XGBoost boosters", version);
+	if ((why = artifact_path_check(path, 0)) != NULL) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "field 'artifact_path': %s", why);
+		return 1;
 	}
-	rc = 1;
-	if (artifact_path_check(data, 0) != NULL || (why = arena_printf(r->a, "%s/%s", dir,
-	    data)) == NULL) {
-		resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/MLmodel: flavors.xgboost.data "
-		    "'%.200s' is not a file name beside it", dir, data);
-		goto out;
+	if (stage != NULL && *stage != '\0' && canonical_stage(stage) == NULL) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "stage must be one of None, "
+		    "Staging, Production, Archived");
+		return 1;
 	}
-	if ((rc = artifact_read(r, why, r->app->cfg.max_multipart_body, &booster,
-	    &blen)) != 0) {
-		if (rc == -1)
-			goto out;
-		resp_error_code(r, "INVALID_PARAMETER_VALUE", "the booster %.300s %s", why,
-		    rc == 1 ? "is not in the artifact store" : "is larger than max_multipart_body");
-		rc = 1;
-		goto out;
+	if ((rc = artifact_run_root(r, run_id, &uri, &root)) == 2) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "run %.64s keeps its artifacts at "
+		    "'%.300s', outside verdict's artifact store", run_id, uri);
+		return 1;
 	}
-	/* A verdict spec stored beside the model wins over the signature. */
-	if ((why = arena_printf(r->a, "%s/" SPEC_FILE, dir)) == NULL) {
-		rc = -1;
-		goto out;
+	if (rc != 0)
+		return rc;
+	if ((dir = arena_printf(r->a, "%s%s%s", root, *root ? "/" : "", path)) == NULL ||
+	    (source = arena_printf(r->a, "runs:/%s/%s", run_id, path)) == NULL)
+		return -1;
+	if ((rc = model_dir_files(r, dir, &f)) == 2) {
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "run %.64s has no model at '%.300s': "
+		    "%s", run_id, path, f.missing);
+		return 1;
 	}
-	if ((rc = artifact_read(r, why, SPEC_FILE_MAX, &spec_text, &slen)) == -1)
-		goto out;
-	if (rc == 2) {
-		resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s is larger than 4 MiB", why);
-		rc = 1;
-		goto out;
-	}
-	if (rc == 1) {
-		spec_text = NULL;
-		if (model_objective(booster, blen, obj, sizeof(obj), &num_class, err,
-		    sizeof(err)) == -1) {
-			resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/%s: %s", dir, data, err);
-			rc = 1;
-			goto out;
-		}
-		if ((spec = mlmodel_spec(ml, obj, num_class, &nosig, err, sizeof(err))) == NULL) {
-			if (nosig) {
-				/* Missing, not wrong: registered, but it cannot be served. */
-				rc = add_unservable(r, name, source, run_id, meta, "the model has no "
-				    "signature and no " SPEC_FILE " beside it, so its inputs are "
-				    "unknown", version);
-				goto out;
-			}
-			resp_error_code(r, "INVALID_PARAMETER_VALUE", "%s/MLmodel: %s", dir, err);
-			rc = 1;
-			goto out;
-		}
-		if ((spec_text = json_dumps(spec, JSON_COMPACT)) == NULL) {
-			rc = -1;
-			goto out;
-		}
-		slen = strlen(spec_text);
-		rc = registry_add_version(r, name, booster, blen, spec_text, slen, source,
-		    run_id, meta, version);
-		free(spec_text);
-		goto out;
-	}
-	rc = registry_add_version(r, name, booster, blen, spec_text, slen, source, run_id,
-	    meta, version);
-out:
-	json_decref(spec);
-	json_decref(ml);
-	return rc;
+	if (rc != 0)
+		return rc;
+	if ((rc = registry_add_version(r, name, f.booster, f.blen, f.spec, f.slen, source,
+	    run_id, &meta, version)) != 0 || stage == NULL || *stage == '\0' ||
+	    !strcmp(canonical_stage(stage), "None"))
+		return rc;
+	snprintf(vbuf, sizeof(vbuf), "%d", *version);
+	return registry_set_stage(r, name, vbuf, stage, 0);
 }
 
 int

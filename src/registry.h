@@ -22,6 +22,7 @@ struct version_meta {
 	const char *description;        /* NULL = "" */
 	const char *status_message;     /* why a version has no booster; NULL = "" */
 	json_t *tags;                   /* [{"key","value"}], or NULL */
+	int create_model;               /* create the model (caller MANAGEs it) when missing */
 };
 
 /*
@@ -93,6 +94,19 @@ int registry_search(struct req *r, int versions, const char *filter,
  */
 int registry_add_version_from_source(struct req *r, const char *name, const char *source,
     const char *run_id, const struct version_meta *meta, int *version);
+/*
+ * Registers the model a run logged: the booster and spec in the run's
+ * artifact directory path (the MLmodel's xgboost flavor, else model.ubj or
+ * model.json; verdict-spec.json or spec.json, else the signature — as
+ * registry_add_version_from_source reads them) through registry_add_version,
+ * as version source "runs:/<run_id>/<path>" linked to the run; the model is
+ * created when missing. Needs READ on the run's experiment and EDIT on an
+ * existing model. A missing booster or spec is a 404 naming what is
+ * missing, an invalid one a 400; nothing is stored then. stage (NULL or ""
+ * = None) is set after.
+ */
+int registry_add_version_from_run(struct req *r, const char *name, const char *run_id,
+    const char *path, const char *stage, int *version);
 /* Where the version's files are: runs:/ resolved to the run's artifacts, else the source. */
 int registry_download_uri(struct req *r, const char *name, const char *version, char **uri);
 

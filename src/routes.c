@@ -1,4 +1,5 @@
 /* routes.c: the route table — every URL, method, handler, auth level and declared input in one place. */
+#include "artifacts.h"
 #include "feedback.h"
 #include "handlers.h"
 #include "metrics.h"
@@ -80,6 +81,24 @@ static const struct field f_version_new[] = {
 };
 static const char *const stages[] = { "None", "Staging", "Production", "Archived",
 	"none", "staging", "production", "archived", NULL };
+/*
+ * The JSON API takes those files, or (JSON, form) a run and the artifact
+ * directory where it logged its model; api-models.c says which is missing.
+ */
+static const struct field f_version_api[] = {
+	{ "booster", FT_FILE, 0, 0, 64 << 20, 0, 0, NULL },
+	{ "spec", FT_STRING, 0, 2, 4 << 20, 0, 0, NULL },
+	{ "source", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_id", FT_STRING, 0, 0, 64, 0, 0, NULL },
+	{ "artifact_path", FT_STRING, 0, 1, ARTIFACT_PATH_MAX, 0, 0, NULL },
+	{ "stage", FT_ENUM, 0, 0, 0, 0, 0, stages },
+};
+/* The run page's "register model" form. */
+static const struct field f_run_register[] = {
+	{ "name", FT_STRING, 1, 1, 255, 0, 0, NULL },
+	{ "artifact_path", FT_STRING, 1, 1, ARTIFACT_PATH_MAX, 0, 0, NULL },
+	{ "stage", FT_ENUM, 0, 0, 0, 0, 0, stages },
+};
 static const struct field f_stage[] = {
 	{ "stage", FT_ENUM, 1, 0, 0, 0, 0, stages },
 	{ "archive_existing_versions", FT_BOOL, 0, 0, 0, 0, 0, NULL },
@@ -317,6 +336,10 @@ static const struct field f_compare[] = {
 static const struct field f_art_list[] = {
 	{ "path", FT_STRING, 0, 0, 8192, 0, 0, NULL },
 };
+/* the run page: the artifact directory shown */
+static const struct field f_run_page[] = {
+	{ "path", FT_STRING, 0, 0, ARTIFACT_PATH_MAX, 0, 0, NULL },
+};
 static const struct field f_art_run_list[] = {
 	{ "run_id", FT_STRING, 0, 0, 1000, 0, 0, NULL },
 	{ "run_uuid", FT_STRING, 0, 0, 1000, 0, 0, NULL },
@@ -523,7 +546,11 @@ const struct route routes[] = {
 	{ "GET",    "/experiments/{id}/runs.csv",    page_experiment_csv,         AUTH_USER,   RK_HTML, R_DB,              F(f_runs_view) },
 	{ "POST",   "/experiments/{id}/delete",      page_experiment_delete,      AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
 	{ "POST",   "/experiments/{id}/restore",     page_experiment_restore,     AUTH_USER,   RK_HTML, R_DB | FORM,       NOF },
-	{ "GET",    "/runs/{id}",                    page_run,                    AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "GET",    "/runs/{id}",                    page_run,                    AUTH_USER,   RK_HTML, R_DB,              F(f_run_page) },
+	/* a run's artifacts: the bytes as a download, a text preview (paths checked from the raw URI) */
+	{ "GET",    "/runs/{id}/artifacts/{path...}", page_run_artifact,          AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "GET",    "/runs/{id}/preview/{path...}",  page_run_preview,            AUTH_USER,   RK_HTML, R_DB,              NOF },
+	{ "POST",   "/runs/{id}/register",           page_run_register,           AUTH_USER,   RK_HTML, R_DB | FORM,       F(f_run_register) },
 	/* keys holding a '/' cannot be one path segment: /runs/{id}/metric?key=a/b */
 	{ "GET",    "/runs/{id}/metrics/{key}",      page_metric,                 AUTH_USER,   RK_HTML, R_DB,              F(f_metric_page) },
 	{ "GET",    "/runs/{id}/metric",             page_metric,                 AUTH_USER,   RK_HTML, R_DB,              F(f_metric_page) },
@@ -542,7 +569,7 @@ const struct route routes[] = {
 	{ "GET",    "/api/models",                   api_models_list,             AUTH_USER,   RK_JSON, R_DB,              NOF },
 	{ "POST",   "/api/models",                   api_models_create,           AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_model_new) },
 	{ "GET",    "/api/models/{name}",            api_models_get,              AUTH_USER,   RK_JSON, R_DB,              NOF },
-	{ "POST",   "/api/models/{name}/versions",   api_versions_create,         AUTH_USER,   RK_JSON, R_DB | R_BODY_MULTI, F(f_version_new) },
+	{ "POST",   "/api/models/{name}/versions",   api_versions_create,         AUTH_USER,   RK_JSON, R_DB | R_BODY_MULTI | JSON_OR_FORM, F(f_version_api) },
 	{ "POST",   "/api/models/{name}/versions/{version}/stage", api_version_stage, AUTH_USER, RK_JSON, R_DB | JSON_OR_FORM, F(f_stage) },
 	{ "PUT",    "/api/models/{name}/aliases/{alias}", api_alias_set,          AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_alias) },
 	{ "DELETE", "/api/models/{name}/aliases/{alias}", api_alias_delete,       AUTH_USER,   RK_JSON, R_DB,              NOF },

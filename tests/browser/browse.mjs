@@ -1,7 +1,8 @@
 // browse.mjs: experiment browsing in a real browser (headless Chromium driven
 // by playwright-core): open an experiment, filter, sort by a metric, select
-// two runs, compare them, open a metric chart. The data is logged through
-// the MLflow REST API first. Prints TAP; exits 1 when any step failed.
+// two runs, compare them, open a metric chart, and see a run's times in the
+// browser's zone (the browser runs in America/New_York). The data is logged
+// through the MLflow REST API first. Prints TAP; exits 1 when any step failed.
 //
 // Usage: VERDICT_URL=http://127.0.0.1:PORT node tests/browser/browse.mjs
 // Env: VERDICT_URL (required), BROWSER_ARTIFACTS (screenshot directory,
@@ -57,7 +58,7 @@ async function runNames(page) {
 	return page.locator('table.runs tbody td.name a').allInnerTexts();
 }
 
-let userDataDir, context, page, expId;
+let userDataDir, context, page, expId, firstRun;
 const unexpected = [];
 
 const steps = [
@@ -77,6 +78,12 @@ const steps = [
 			for (let i = 0; i < 4; i++) {
 				const run = (await api('POST', '/api/2.0/mlflow/runs/create',
 					{ experiment_id: expId, run_name: `run-${i}`, start_time: 1700000000000 + i * 1000 }, token)).run.info.run_id;
+				if (i === 0) {
+					firstRun = run;
+					const put = await fetch(`${BASE}/api/2.0/mlflow-artifacts/artifacts/${expId}/${run}/artifacts/model/notes.txt`,
+						{ method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'trained on flights\n' });
+					if (put.status !== 200) fail(`artifact PUT -> ${put.status}`);
+				}
 				const metrics = [];
 				for (let s = 0; s < 50; s++)
 					metrics.push({ key: 'rmse', value: 1 / (s + 1) + i * 0.05, timestamp: 1700000000000 + s * 1000, step: s });
@@ -92,6 +99,7 @@ const steps = [
 					'--disable-background-networking', '--disable-component-update',
 					'--disable-sync', '--disable-quic'],
 				viewport: { width: 1200, height: 900 },
+				timezoneId: 'America/New_York',
 			});
 			page = context.pages()[0] || await context.newPage();
 			page.setDefaultTimeout(WAIT_MS);
@@ -186,6 +194,22 @@ const steps = [
 			const u = new URL(page.url());
 			if (u.searchParams.get('log') !== '1' || u.searchParams.get('smooth') !== '0.6') fail(`URL ${u}`);
 			if (await page.locator('svg.chart path.line').count() !== 1) fail('no line after redraw');
+			await snap();
+		},
+	},
+	{
+		name: "a run page shows its start in the viewer's zone, with ISO 8601 and the offset in the tooltip",
+		async run(snap) {
+			await goto(page, `/runs/${firstRun}`);
+			// 1700000000000 ms = 2023-11-14T22:13:20Z = 17:13:20 in New York (EST, -05:00)
+			const t = page.locator('table.overview time').first();
+			await page.waitForFunction(() => !/UTC$/.test(document.querySelector('table.overview time').textContent));
+			if (await t.getAttribute('datetime') !== '2023-11-14T22:13:20Z') fail(`datetime ${await t.getAttribute('datetime')}`);
+			if ((await t.innerText()).trim() !== '2023-11-14 17:13') fail(`the text reads ${JSON.stringify(await t.innerText())}`);
+			if (await t.getAttribute('title') !== '2023-11-14T17:13:20-05:00') fail(`the title is ${await t.getAttribute('title')}`);
+			// the artifact tree opens a directory without JavaScript's help: a plain link
+			await clickAndLoad(page, page.locator('table.artifacts a', { hasText: 'model/' }));
+			if (await page.locator('table.artifacts a', { hasText: 'notes.txt' }).count() !== 1) fail('model/notes.txt is not listed');
 			await snap();
 		},
 	},

@@ -14,7 +14,7 @@
 #define HOSTILE "<script>alert(1)</script>\\\"'"    /* as it sits in a JSON string */
 #define HOSTILE_RAW "<script>alert(1)</script>\"'"
 
-static char hdr[256];
+static char hdr[256], other_hdr[256], user[64], other_user[64];
 
 /* ---- helpers ---- */
 
@@ -533,13 +533,407 @@ START_TEST(hostile_names_render_as_text)
 }
 END_TEST
 
+
+/* ---- the run page's artifacts, registering from a run, times ---- */
+
+#define HOSTILE_NAME "<img src=x onerror=alert(1)>\"'.txt"
+#define HOSTILE_NAME_URL "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E%22'.txt"
+#define HOSTILE_NAME_ESC "&lt;img src=x onerror=alert(1)&gt;&quot;&#39;.txt"
+
+/* PUTs len bytes as <exp>/<run>/artifacts/<rel> (rel already percent-encoded) as the test user. */
+static void
+put_artifact(const char *exp, const char *run, const char *rel, const void *data, size_t len)
+{
+	const char *h[2] = { hdr, NULL };
+	char path[2048];
+	struct http_resp r;
+
+	snprintf(path, sizeof(path), "/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/%s",
+	    exp, run, rel);
+	ck_assert_int_eq(http_request("PUT", path, "application/octet-stream", data, len, h,
+	    &r), 0);
+	ck_assert_msg(r.status == 200, "PUT %s: %ld %s", path, r.status, r.body);
+	http_resp_free(&r);
+}
+
+/* fmt into buf; returns buf. */
+static const char *
+pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static const char *
+pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* GET path as the account of header h; the status. */
+static long
+get_as(const char *h, const char *path)
+{
+	struct http_resp r;
+	long st = fx_call(h, "GET", path, NULL, NULL, &r);
+
+	http_resp_free(&r);
+	return st;
+}
+
+/* The account other may do nothing with experiment exp (set by its owner, the test user). */
+static void
+shut_out(const char *exp)
+{
+	api("/api/2.0/mlflow/experiments/permissions/create", NULL, "{\"experiment_id\":\"%s\","
+	    "\"username\":\"%s\",\"permission\":\"NO_PERMISSIONS\"}", exp, other_user);
+}
+
+START_TEST(artifact_browser)
+{
+	char name[64], exp[32], run[40], empty[40], path[1024], ct[128], disp[256];
+	static char bin[3000], large[70000];
+	struct http_resp r;
+	char *b;
+
+	uniq(name, sizeof(name), "artifacts");
+	mkexp(name, exp, sizeof(exp));
+	mkrun(exp, "with-files", NULL, run, sizeof(run));
+	mkrun(exp, "without-files", NULL, empty, sizeof(empty));
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (char)(i * 7 % 256);               /* NUL bytes among them */
+	memset(large, 'x', sizeof(large));
+	put_artifact(exp, run, "notes.txt", "hello\n", 6);
+	put_artifact(exp, run, HOSTILE_NAME_URL, HOSTILE_RAW, strlen(HOSTILE_RAW));
+	put_artifact(exp, run, "data/table.csv", "a,b\n1,2\n", 8);
+	put_artifact(exp, run, "data/sub/big.bin", bin, sizeof(bin));
+	put_artifact(exp, run, "large.txt", large, sizeof(large));
+
+	/* the tree: the root lists files with sizes, directories link to their listing */
+	b = page(200, "/runs/%s", run);
+	ck_assert_ptr_nonnull(strstr(b, ">notes.txt</a></td><td class=\"num\">6 bytes<"));
+	ck_assert_ptr_nonnull(strstr(b, ">large.txt</a></td><td class=\"num\">68.4 KiB<"));
+	snprintf(path, sizeof(path), "href=\"/runs/%s&#x3F;path&#x3D;data&#x23;artifacts\">data/</a>",
+	    run);
+	ck_assert_msg(strstr(b, path) != NULL, "no link to data/");
+	snprintf(path, sizeof(path), "href=\"/runs/%s/artifacts/notes.txt\" download>", run);
+	ck_assert_msg(strstr(b, path) != NULL, "no download link");
+	ck_assert_ptr_nonnull(strstr(b, HOSTILE_NAME_ESC));
+	ck_assert_ptr_null(strstr(b, "<img src=x"));
+	ck_assert_ptr_nonnull(strstr(b, "action=\"/runs/"));          /* the register form */
+	free(b);
+	/* a subdirectory, two levels down, with breadcrumbs back up */
+	b = page(200, "/runs/%s?path=data", run);
+	ck_assert_ptr_nonnull(strstr(b, ">table.csv</a></td><td class=\"num\">8 bytes<"));
+	ck_assert_ptr_nonnull(strstr(b, ">sub/</a>"));
+	ck_assert_ptr_null(strstr(b, "notes.txt"));
+	free(b);
+	b = page(200, "/runs/%s?path=data%%2Fsub", run);
+	ck_assert_ptr_nonnull(strstr(b, ">big.bin</a></td><td class=\"num\">2.9 KiB<"));
+	snprintf(path, sizeof(path), "<a href=\"/runs/%s&#x3F;path&#x3D;data&#x23;artifacts\">data</a> / "
+	    "<span aria-current=\"page\">sub</span>", run);
+	ck_assert_msg(strstr(b, path) != NULL, "breadcrumbs: %s", strstr(b, "tree-crumbs"));
+	free(b);
+	free(page(404, "/runs/%s?path=nothing-here", run));
+	free(page(400, "/runs/%s?path=data/../../x", run));
+	/* the empty state */
+	b = page(200, "/runs/%s", empty);
+	ck_assert_ptr_nonnull(strstr(b, "No artifacts. Log them with <code>mlflow.log_artifact"
+	    "</code> or <code>verdict train</code>."));
+	ck_assert_ptr_null(strstr(b, "/register\""));                  /* nothing to register */
+	free(b);
+
+	/* downloads: the exact bytes, as an attachment nobody sniffs */
+	snprintf(path, sizeof(path), "/runs/%s/artifacts/data/sub/big.bin", run);
+	ck_assert_int_eq(fx_call(hdr, "GET", path, NULL, NULL, &r), 200);
+	ck_assert_uint_eq(r.body_len, sizeof(bin));
+	ck_assert(memcmp(r.body, bin, sizeof(bin)) == 0);
+	ck_assert_str_eq(http_header(&r, "Content-Type", ct, sizeof(ct)),
+	    "application/octet-stream");
+	ck_assert_str_eq(http_header(&r, "Content-Disposition", disp, sizeof(disp)),
+	    "attachment; filename=\"big.bin\"");
+	ck_assert_str_eq(http_header(&r, "X-Content-Type-Options", ct, sizeof(ct)), "nosniff");
+	http_resp_free(&r);
+	snprintf(path, sizeof(path), "/runs/%s/artifacts/%s", run, HOSTILE_NAME_URL);
+	ck_assert_int_eq(fx_call(hdr, "GET", path, NULL, NULL, &r), 200);
+	ck_assert_str_eq(r.body, HOSTILE_RAW);
+	ck_assert_str_eq(http_header(&r, "Content-Disposition", disp, sizeof(disp)),
+	    "attachment; filename=\"<img src=x onerror=alert(1)>_'.txt\"");
+	http_resp_free(&r);
+	ck_assert_int_eq(get_as(hdr, pathf(path, sizeof(path), "/runs/%s/artifacts/"
+	    "missing.txt", run)), 404);
+	ck_assert_int_eq(get_as(hdr, pathf(path, sizeof(path), "/runs/%s/artifacts/"
+	    "data/%%2e%%2e/notes.txt", run)), 400);
+
+	/* previews: small text escaped in <pre>; binary and large files say why not */
+	b = page(200, "/runs/%s/preview/notes.txt", run);
+	ck_assert_ptr_nonnull(strstr(b, "<pre class=\"preview\">hello\n</pre>"));
+	free(b);
+	b = page(200, "/runs/%s/preview/%s", run, HOSTILE_NAME_URL);
+	ck_assert_ptr_nonnull(strstr(b, "<pre class=\"preview\">&lt;script&gt;alert(1)&lt;/script"
+	    "&gt;&quot;&#39;</pre>"));
+	ck_assert_ptr_nonnull(strstr(b, HOSTILE_NAME_ESC));
+	ck_assert_ptr_null(strstr(b, HOSTILE_RAW));
+	ck_assert_ptr_null(strstr(b, "<img src=x"));
+	free(b);
+	b = page(200, "/runs/%s/preview/data/sub/big.bin", run);
+	ck_assert_ptr_null(strstr(b, "<pre"));
+	ck_assert_ptr_nonnull(strstr(b, "binary file"));
+	free(b);
+	b = page(200, "/runs/%s/preview/large.txt", run);
+	ck_assert_ptr_null(strstr(b, "<pre"));
+	ck_assert_ptr_nonnull(strstr(b, "It is 68.4 KiB; files up to 64 KiB are shown here."));
+	free(b);
+	free(page(404, "/runs/%s/preview/missing.txt", run));
+
+	/* without READ on the experiment: the page, the preview and the download are 404 */
+	ck_assert_int_eq(get_as(other_hdr, pathf(path, sizeof(path), "/runs/%s",
+	    run)), 200);
+	shut_out(exp);
+	ck_assert_int_eq(get_as(other_hdr, pathf(path, sizeof(path), "/runs/%s",
+	    run)), 404);
+	ck_assert_int_eq(get_as(other_hdr, pathf(path, sizeof(path), "/runs/%s/preview/"
+	    "notes.txt", run)), 404);
+	ck_assert_int_eq(get_as(other_hdr, pathf(path, sizeof(path), "/runs/%s/"
+	    "artifacts/notes.txt", run)), 404);
+	ck_assert_int_eq(get_as(other_hdr, pathf(path, sizeof(path), "/runs/%s/"
+	    "artifacts/missing.txt", run)), 404);
+}
+END_TEST
+
+/* POSTs a JSON body to /api/models/<model>/versions as the account of h; status and body. */
+static long
+version_from_run(const char *h, const char *model, const char *run, const char *apath,
+    const char *extra, json_t **out)
+{
+	char path[512], body[1024];
+	struct http_resp r;
+	long st;
+
+	snprintf(path, sizeof(path), "/api/models/%s/versions", model);
+	snprintf(body, sizeof(body), "{\"run_id\":\"%s\",\"artifact_path\":\"%s\"%s}", run, apath,
+	    extra ? extra : "");
+	st = fx_call(h, "POST", path, "application/json", body, &r);
+	if (out != NULL)
+		*out = http_json(&r);
+	else
+		fprintf(stderr, "# %s -> %ld %s\n", path, st, r.body);
+	http_resp_free(&r);
+	return st;
+}
+
+/* The versions of a model as the test user sees them; -1 when it does not exist. */
+static int
+nversions(const char *model)
+{
+	char path[512];
+	struct http_resp r;
+	json_t *j;
+	int n;
+
+	snprintf(path, sizeof(path), "/api/models/%s", model);
+	if (fx_call(hdr, "GET", path, NULL, NULL, &r) == 404) {
+		http_resp_free(&r);
+		return -1;
+	}
+	ck_assert_int_eq(r.status, 200);
+	j = http_json(&r);
+	n = (int)json_array_size(json_object_get(j, "versions"));
+	json_decref(j);
+	http_resp_free(&r);
+	return n;
+}
+
+/* One prediction of {"a": 0.3, "b": 0.7} by model's latest version. */
+static double
+predict_one(const char *model)
+{
+	char path[512];
+	struct http_resp r;
+	json_t *j;
+	double v;
+
+	snprintf(path, sizeof(path), "/api/models/%s/predict", model);
+	ck_assert_int_eq(fx_call(hdr, "POST", path, "application/json", "{\"inputs\":{\"a\":0.3,"
+	    "\"b\":0.7}}", &r), 200);
+	j = http_json(&r);
+	v = json_number_value(json_object_get(json_array_get(json_object_get(j, "predictions"),
+	    0), "value"));
+	json_decref(j);
+	http_resp_free(&r);
+	return v;
+}
+
+START_TEST(register_from_run)
+{
+	static const char spec[] = "{\"task\":\"regression\",\"inputs\":[{\"name\":\"a\","
+	    "\"type\":\"number\"},{\"name\":\"b\",\"type\":\"number\"}],\"features\":"
+	    "[{\"input\":\"a\"},{\"input\":\"b\"}]}";
+	static const char spec3[] = "{\"task\":\"regression\",\"inputs\":[{\"name\":\"a\","
+	    "\"type\":\"number\"},{\"name\":\"b\",\"type\":\"number\"},{\"name\":\"c\","
+	    "\"type\":\"number\"}],\"features\":[{\"input\":\"a\"},{\"input\":\"b\"},"
+	    "{\"input\":\"c\"}]}";
+	/* as verdict train writes it: an xgboost flavor, the spec named in metadata only */
+	static const char mlmodel[] = "artifact_path: model\nflavors:\n  xgboost:\n"
+	    "    data: model.json\n    model_format: json\nmetadata:\n  verdict_spec: spec.json\n";
+	float x[40], y[20];
+	char base[64], exp[32], run[40], m_form[80], m_json[80], m_copy[80], m_none[80];
+	char csrf[128], form[512], loc[512], want[512], *booster, *b;
+	struct fx_jar jar;
+	struct http_resp r;
+	json_t *j;
+	size_t blen;
+
+	for (int i = 0; i < 20; i++) {
+		x[2 * i] = (float)i / 20;
+		x[2 * i + 1] = (float)((i * 7) % 20) / 20;
+		y[i] = 3 * x[2 * i] - x[2 * i + 1];
+	}
+	booster = fx_train(x, y, 20, 2, "reg:squarederror", 0, 10, &blen);
+	uniq(base, sizeof(base), "regrun");
+	snprintf(m_form, sizeof(m_form), "%s-form", base);
+	snprintf(m_json, sizeof(m_json), "%s-json", base);
+	snprintf(m_copy, sizeof(m_copy), "%s-copy", base);
+	snprintf(m_none, sizeof(m_none), "%s-none", base);
+	mkexp(base, exp, sizeof(exp));
+	mkrun(exp, "trained", NULL, run, sizeof(run));
+	put_artifact(exp, run, "model/MLmodel", mlmodel, strlen(mlmodel));
+	put_artifact(exp, run, "model/model.json", booster, blen);
+	put_artifact(exp, run, "model/spec.json", spec, strlen(spec));
+	/* without an MLmodel: model.json beside a spec whose width is wrong */
+	put_artifact(exp, run, "wide/model.json", booster, blen);
+	put_artifact(exp, run, "wide/spec.json", spec3, strlen(spec3));
+	put_artifact(exp, run, "junk/model.json", "not a booster", 13);
+	put_artifact(exp, run, "junk/spec.json", spec, strlen(spec));
+
+	/* the run page's form, with its CSRF token: a new model, in Staging, 303 to the version */
+	fx_html_login(&jar, csrf, user);
+	fx_get_csrf(&jar, pathf(loc, sizeof(loc), "/runs/%s", run), csrf);
+	snprintf(form, sizeof(form), "csrf_token=%s&name=%s&artifact_path=model&stage=Staging",
+	    csrf, m_form);
+	fx_jar_form(&jar, pathf(loc, sizeof(loc), "/runs/%s/register", run), form, &r);
+	ck_assert_msg(r.status == 303, "register form: %ld %s", r.status, r.body);
+	snprintf(want, sizeof(want), "/models/%s/versions/1", m_form);
+	ck_assert_str_eq(http_header(&r, "Location", loc, sizeof(loc)), want);
+	http_resp_free(&r);
+	/* without the token: refused, nothing stored */
+	snprintf(form, sizeof(form), "name=%s-nocsrf&artifact_path=model", base);
+	fx_jar_form(&jar, pathf(loc, sizeof(loc), "/runs/%s/register", run), form, &r);
+	ck_assert_int_eq(r.status, 403);
+	http_resp_free(&r);
+	ck_assert_int_eq(nversions(pathf(loc, sizeof(loc), "%s-nocsrf", base)), -1);
+
+	/* JSON: the same run's model under another name */
+	ck_assert_int_eq(version_from_run(hdr, m_json, run, "model", NULL, &j), 201);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 1);
+	json_decref(j);
+	/* and a multipart copy of the same booster and spec */
+	fx_model(hdr, m_copy, booster, blen, spec);
+	ck_assert(predict_one(m_json) == predict_one(m_copy));
+	ck_assert(predict_one(m_form) == predict_one(m_copy));
+	for (int k = 0; k < 2; k++) {
+		const char *m = k ? m_json : m_form;
+		json_t *v;
+
+		ck_assert_int_eq(fx_call(hdr, "GET", pathf(loc, sizeof(loc), "/api/models/%s", m),
+		    NULL, NULL, &r), 200);
+		j = http_json(&r);
+		v = json_array_get(json_object_get(j, "versions"), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "run_id")), run);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "stage")), k ? "None" :
+		    "Staging");
+		snprintf(want, sizeof(want), "runs:/%s/model", run);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "source")), want);
+		json_decref(j);
+		http_resp_free(&r);
+	}
+	/* both ways linked: the run lists its versions, a version links to its run */
+	b = page(200, "/runs/%s", run);
+	ck_assert_ptr_nonnull(strstr(b, pathf(want, sizeof(want), "href=\"/models/%s/versions/1\"",
+	    m_form)));
+	ck_assert_ptr_nonnull(strstr(b, pathf(want, sizeof(want), "href=\"/models/%s/versions/1\"",
+	    m_json)));
+	free(b);
+	b = page(200, "/models/%s/versions/1", m_form);
+	ck_assert_ptr_nonnull(strstr(b, pathf(want, sizeof(want), "href=\"/runs/%s\"", run)));
+	free(b);
+
+	/* wrong: no model there (404), a width mismatch, a booster that does not load (400) */
+	ck_assert_int_eq(version_from_run(hdr, m_none, run, "nowhere", NULL, &j), 404);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "message")),
+	    "no MLmodel, model.ubj or model.json"));
+	json_decref(j);
+	ck_assert_int_eq(version_from_run(hdr, m_none, run, "wide", NULL, &j), 400);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "message")), "3"));
+	json_decref(j);
+	ck_assert_int_eq(version_from_run(hdr, m_none, run, "junk", NULL, NULL), 400);
+	ck_assert_int_eq(version_from_run(hdr, m_json, run, "wide", NULL, NULL), 400);
+	ck_assert_int_eq(version_from_run(hdr, m_none, run, "../x", NULL, NULL), 400);
+	ck_assert_int_eq(version_from_run(hdr, "-bad", run, "model", NULL, NULL), 400);
+	ck_assert_int_eq(version_from_run(hdr, m_none, "0123456789abcdef0123456789abcdef",
+	    "model", NULL, NULL), 404);
+	ck_assert_int_eq(version_from_run(hdr, m_json, run, "model", ",\"booster\":\"x\"", NULL),
+	    400);
+	ck_assert_int_eq(nversions(m_none), -1);                       /* not even the model */
+	ck_assert_int_eq(nversions(m_json), 1);
+	/* the form's errors are pages naming the problem, nothing stored */
+	snprintf(form, sizeof(form), "csrf_token=%s&name=%s&artifact_path=wide", csrf, m_none);
+	fx_jar_form(&jar, pathf(loc, sizeof(loc), "/runs/%s/register", run), form, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "<!doctype html>"));
+	http_resp_free(&r);
+	ck_assert_int_eq(nversions(m_none), -1);
+
+	/* rights: the outsider may read the run but not edit the model (403); then not read the run (404) */
+	api("/api/2.0/mlflow/registered-models/permissions/create", NULL, "{\"name\":\"%s\","
+	    "\"username\":\"%s\",\"permission\":\"READ\"}", m_json, other_user);
+	ck_assert_int_eq(version_from_run(other_hdr, m_json, run, "model", NULL, NULL), 403);
+	ck_assert_int_eq(nversions(m_json), 1);
+	shut_out(exp);
+	ck_assert_int_eq(version_from_run(other_hdr, m_none, run, "model", NULL, NULL), 404);
+	ck_assert_int_eq(nversions(m_none), -1);
+	free(booster);
+}
+END_TEST
+
+/* <time> carries ISO 8601 UTC in datetime; its text says UTC until static/time.js rewrites it. */
+START_TEST(times_in_time_elements)
+{
+	char name[64], exp[32], run[40], *b;
+	json_t *j;
+
+	uniq(name, sizeof(name), "times");
+	mkexp(name, exp, sizeof(exp));
+	api("/api/2.0/mlflow/runs/create", &j, "{\"experiment_id\":\"%s\",\"run_name\":\"t\","
+	    "\"start_time\":1700000000000}", exp);
+	snprintf(run, sizeof(run), "%s", json_string_value(json_object_get(json_object_get(
+	    json_object_get(j, "run"), "info"), "run_id")));
+	json_decref(j);
+	api("/api/2.0/mlflow/runs/update", NULL, "{\"run_id\":\"%s\",\"status\":\"FINISHED\","
+	    "\"end_time\":1700000065000}", run);
+	b = page(200, "/runs/%s", run);
+	ck_assert_ptr_nonnull(strstr(b, "<time datetime=\"2023-11-14T22:13:20Z\" title=\""
+	    "2023-11-14T22:13:20Z\">2023-11-14 22:13 UTC</time>"));
+	ck_assert_ptr_nonnull(strstr(b, ">2023-11-14 22:14 UTC</time>"));
+	ck_assert_ptr_nonnull(strstr(b, "<script src=\"/static/time.js\" defer></script>"));
+	free(b);
+	b = page(200, "/experiments/%s", exp);
+	ck_assert_ptr_nonnull(strstr(b, ">2023-11-14 22:13 UTC</time>"));
+	free(b);
+	b = page(200, "/experiments");
+	ck_assert_int_ge(count(b, " UTC</time>"), 1);
+	ck_assert_int_eq(count(b, "<time datetime=\""), count(b, " UTC</time>"));
+	free(b);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("browse");
 	TCase *tc = tcase_create("browse");
 	SRunner *sr;
-	char user[64];
 	int failed;
 
 	if (system("tidy -v >/dev/null 2>&1") != 0) {
@@ -549,7 +943,9 @@ main(void)
 	if (harness_start() == -1)
 		return 99;
 	snprintf(user, sizeof(user), "browser%d", (int)getpid());
-	if (fx_account(user, 0, hdr, sizeof(hdr)) == -1)
+	snprintf(other_user, sizeof(other_user), "outsider%d", (int)getpid());
+	if (fx_account(user, 0, hdr, sizeof(hdr)) == -1 ||
+	    fx_account(other_user, 0, other_hdr, sizeof(other_hdr)) == -1)
 		return 99;
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, experiments_list_create_delete_restore);
@@ -559,6 +955,13 @@ main(void)
 	tcase_add_test(tc, metric_chart_downsampled);
 	tcase_add_test(tc, compare_runs);
 	tcase_add_test(tc, hostile_names_render_as_text);
+	suite_add_tcase(s, tc);
+	/* the run page's artifacts, registering from a run, times (CK_RUN_CASE=runpage) */
+	tc = tcase_create("runpage");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, artifact_browser);
+	tcase_add_test(tc, register_from_run);
+	tcase_add_test(tc, times_in_time_elements);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
