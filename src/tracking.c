@@ -517,43 +517,60 @@ max_results_check(struct req *r, long long max)
 /*
  * Runs a compiled search with LIMIT max + 1; *ids gets the first max ids
  * (arena) and *token the next page's token ("" when this is the last page).
+ * A split search runs its parts in order, the second only for what the first
+ * left of the page.
  */
 static int
 search_run(struct req *r, struct search_query *q, long long max, const char ***ids,
     int *n, const char **token)
 {
-	char lim[24];
-	PGresult *res;
-	int rows;
+	const char *parts[2] = { q->sql, NULL }, **keys;
+	long long got = 0;
 
-	snprintf(lim, sizeof(lim), "%lld", max + 1);
-	q->vals[q->nfixed - 1] = lim;
-	if ((res = db_query(r->db, q->sql, q->nvals, q->vals)) == NULL)
-		return -1;
-	rows = PQntuples(res);
-	*token = "";
-	*n = rows > max ? (int)max : rows;
-	if ((*ids = arena_alloc(r->a, sizeof(char *) * ((size_t)*n + 1))) == NULL)
-		goto fail;
-	for (int i = 0; i < *n; i++)
-		if (((*ids)[i] = arena_strdup(r->a, PQgetvalue(res, i, 0))) == NULL)
-			goto fail;
-	if (rows > max) {
-		const char **keys = arena_alloc(r->a, sizeof(char *) * (size_t)q->nkeys);
-
-		if (keys == NULL)
-			goto fail;
-		for (int k = 0; k < q->nkeys; k++)
-			keys[k] = PQgetisnull(res, *n - 1, k + 1) ? NULL :
-			    PQgetvalue(res, *n - 1, k + 1);
-		if ((*token = search_page_token(r->a, keys, q->nkeys)) == NULL)
-			goto fail;
+	if (q->nsplit == 2) {
+		parts[0] = q->split[0];
+		parts[1] = q->split[1];
 	}
-	PQclear(res);
-	return 0;
+	*token = "";
+	*n = 0;
+	if ((*ids = arena_alloc(r->a, sizeof(char *) * ((size_t)max + 1))) == NULL ||
+	    (keys = arena_alloc(r->a, sizeof(char *) * (size_t)q->nkeys)) == NULL)
+		return -1;
+	for (int part = 0; part < 2 && got <= max; part++) {
+		char lim[24];
+		PGresult *res;
+		int rows;
+
+		if (parts[part] == NULL)
+			continue;
+		snprintf(lim, sizeof(lim), "%lld", max + 1 - got);
+		q->vals[q->nfixed - 1] = lim;
+		if ((res = db_query(r->db, parts[part], q->nvals, q->vals)) == NULL)
+			return -1;
+		rows = PQntuples(res);
+		for (int i = 0; i < rows && got <= max; i++, got++) {
+			if (got == max)
+				continue;
+			if (((*ids)[got] = arena_strdup(r->a, PQgetvalue(res, i, 0))) == NULL)
+				goto fail;
+			/* The sort keys of the page's last row make the token. */
+			for (int k = 0; got == max - 1 && k < q->nkeys; k++) {
+				keys[k] = NULL;
+				if (!PQgetisnull(res, i, k + 1) && (keys[k] = arena_strdup(r->a,
+				    PQgetvalue(res, i, k + 1))) == NULL)
+					goto fail;
+			}
+		}
+		PQclear(res);
+		continue;
 fail:
-	PQclear(res);
-	return -1;
+		PQclear(res);
+		return -1;
+	}
+	*n = (int)(got > max ? max : got);
+	if (got > max && (*token = search_page_token(r->a, keys, q->nkeys)) == NULL)
+		return -1;
+	return 0;
 }
 
 int

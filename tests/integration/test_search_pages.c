@@ -1,0 +1,256 @@
+/* test_search_pages.c: runs/search sorted on a metric (the split query: runs with the metric by its index, then those without) walked page by page, against the order computed here from the data the test logged. */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define NRUNS 60
+
+static char hdr[256];
+static char exp_id[32];
+
+/* What the test logged, and so what the order must follow from. */
+static struct run {
+	char id[40], name[16];
+	long long start;
+	int has_score;
+	double score, loss;
+	char kind[2];
+} runs[NRUNS];
+
+/* POSTs body (printf) as JSON; *out gets the parsed answer. Returns the status. */
+static long
+post(json_t **out, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static long
+post(json_t **out, const char *path, const char *fmt, ...)
+{
+	static char body[1 << 16];
+	struct http_resp r;
+	va_list ap;
+	long st;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	st = fx_call(hdr, "POST", path, "application/json", body, &r);
+	if (out != NULL) {
+		*out = http_json(&r);
+		ck_assert_msg(*out != NULL, "%s: not JSON: %s", path, r.body);
+	}
+	http_resp_free(&r);
+	return st;
+}
+
+/*
+ * NRUNS runs: start times in groups of three (ties broken by run id), a
+ * score from six values (ties in the sort value) missing on every fifth run,
+ * a distinct loss, a kind a/b/c.
+ */
+static void
+make_runs(void)
+{
+	json_t *j;
+
+	ck_assert_int_eq(post(&j, "/api/2.0/mlflow/experiments/create", "{\"name\":"
+	    "\"search-pages-%d\"}", (int)getpid()), 200);   /* one per forked test */
+	snprintf(exp_id, sizeof(exp_id), "%s", json_string_value(json_object_get(j,
+	    "experiment_id")));
+	json_decref(j);
+	for (int i = 0; i < NRUNS; i++) {
+		struct run *u = &runs[i];
+		char metrics[512];
+
+		snprintf(u->name, sizeof(u->name), "r%d", i);
+		u->start = 1700000000000LL + (i / 3) * 1000;
+		u->has_score = i % 5 != 0;
+		u->score = (double)((i * 7) % 6) * 0.5;
+		u->loss = i * 0.1 + 0.05;
+		snprintf(u->kind, sizeof(u->kind), "%c", 'a' + i % 3);
+		ck_assert_int_eq(post(&j, "/api/2.0/mlflow/runs/create", "{\"experiment_id\":"
+		    "\"%s\",\"run_name\":\"%s\",\"start_time\":%lld}", exp_id, u->name,
+		    u->start), 200);
+		snprintf(u->id, sizeof(u->id), "%s", json_string_value(json_object_get(
+		    json_object_get(json_object_get(j, "run"), "info"), "run_id")));
+		json_decref(j);
+		snprintf(metrics, sizeof(metrics), "{\"key\":\"loss\",\"value\":%.2f,"
+		    "\"timestamp\":1,\"step\":0}", u->loss);
+		if (u->has_score)
+			snprintf(metrics + strlen(metrics), sizeof(metrics) - strlen(metrics),
+			    ",{\"key\":\"score\",\"value\":%.1f,\"timestamp\":1,\"step\":0}",
+			    u->score);
+		ck_assert_int_eq(post(NULL, "/api/2.0/mlflow/runs/log-batch", "{\"run_id\":"
+		    "\"%s\",\"metrics\":[%s],\"params\":[{\"key\":\"kind\",\"value\":\"%s\"}]}",
+		    u->id, metrics, u->kind), 200);
+	}
+}
+
+/* The order a case asks for, computed from runs[]: MLflow's, missing last. */
+static int score_desc, by_loss;
+
+static int
+cmp_num(int ha, double a, int hb, double b, int desc)
+{
+	if (ha != hb)
+		return ha ? -1 : 1;
+	if (!ha || a == b)
+		return 0;
+	return (a < b) != desc ? -1 : 1;
+}
+
+static int
+cmp_runs(const void *pa, const void *pb)
+{
+	const struct run *a = *(const struct run *const *)pa, *b = *(const struct run *const *)pb;
+	int c = cmp_num(a->has_score, a->score, b->has_score, b->score, score_desc);
+
+	if (c == 0 && by_loss)
+		c = cmp_num(1, a->loss, 1, b->loss, 0);
+	if (c == 0 && a->start != b->start)
+		c = a->start > b->start ? -1 : 1;
+	return c != 0 ? c : strcmp(a->id, b->id);
+}
+
+/* filter: 0 none, 1 "metrics.loss < 4.5 AND params.kind = 'a'" */
+static size_t
+expected(int filter, const struct run **out)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < NRUNS; i++)
+		if (!filter || (runs[i].loss < 4.5 && runs[i].kind[0] == 'a'))
+			out[n++] = &runs[i];
+	qsort(out, n, sizeof(*out), cmp_runs);
+	return n;
+}
+
+/* Walks every page of max results; asserts the concatenation is want. */
+static void
+walk(const char *order_json, const char *filter, int max, const struct run **want,
+    size_t nwant)
+{
+	char token[4096] = "", tokfield[4200];
+	size_t got = 0;
+	int pages = 0;
+
+	for (;;) {
+		json_t *j, *list;
+
+		tokfield[0] = '\0';
+		if (token[0] != '\0')
+			snprintf(tokfield, sizeof(tokfield), ",\"page_token\":\"%s\"", token);
+		ck_assert_int_eq(post(&j, "/api/2.0/mlflow/runs/search", "{\"experiment_ids\":"
+		    "[\"%s\"],\"order_by\":%s,\"filter\":\"%s\",\"max_results\":%d%s}", exp_id,
+		    order_json, filter, max, tokfield), 200);
+		list = json_object_get(j, "runs");
+		ck_assert_msg(json_array_size(list) <= (size_t)max, "page larger than %d", max);
+		for (size_t k = 0; k < json_array_size(list); k++, got++) {
+			const char *id = json_string_value(json_object_get(json_object_get(
+			    json_array_get(list, k), "info"), "run_id"));
+
+			ck_assert_msg(got < nwant, "%s %s: more than the %zu expected runs",
+			    order_json, filter, nwant);
+			ck_assert_msg(!strcmp(id, want[got]->id), "%s %s page %d row %zu: got %s, "
+			    "want %s (%s)", order_json, filter, pages, k, id, want[got]->id,
+			    want[got]->name);
+		}
+		pages++;
+		if (json_object_get(j, "next_page_token") == NULL) {
+			json_decref(j);
+			break;
+		}
+		ck_assert_msg(json_array_size(list) == (size_t)max, "a short page with a token");
+		snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(j,
+		    "next_page_token")));
+		json_decref(j);
+		ck_assert_int_lt(pages, NRUNS + 2);
+	}
+	ck_assert_msg(got == nwant, "%s %s: %zu runs, want %zu", order_json, filter, got, nwant);
+}
+
+START_TEST(metric_sort_pages_match_the_data)
+{
+	const struct run *want[NRUNS];
+	size_t n;
+
+	/* Pages of 7 cross from runs with a score to runs without one mid-page. */
+	for (int desc = 0; desc < 2; desc++) {
+		score_desc = desc;
+		by_loss = 0;
+		n = expected(0, want);
+		ck_assert_int_eq(n, NRUNS);
+		walk(desc ? "[\"metrics.score DESC\"]" : "[\"metrics.score ASC\"]", "", 7, want, n);
+		/* One page holding everything, and pages of one. */
+		walk(desc ? "[\"metrics.score DESC\"]" : "[\"metrics.score ASC\"]", "", NRUNS + 5,
+		    want, n);
+		walk(desc ? "[\"metrics.score DESC\"]" : "[\"metrics.score\"]", "", 1, want, n);
+	}
+	/* A 2-clause filter with the sort. */
+	score_desc = 1;
+	n = expected(1, want);
+	ck_assert_int_gt(n, 5);
+	walk("[\"metrics.score DESC\"]", "metrics.loss < 4.5 AND params.kind = 'a'", 3, want, n);
+	/* A second metric after the first. */
+	by_loss = 1;
+	score_desc = 0;
+	n = expected(0, want);
+	walk("[\"metrics.score ASC\", \"metrics.loss ASC\"]", "", 4, want, n);
+}
+END_TEST
+
+/* The experiment page's table follows the same order as the API. */
+START_TEST(experiment_page_follows_the_order)
+{
+	const struct run *want[NRUNS];
+	struct http_resp r;
+	char path[512];
+	const char *p;
+	size_t n, k = 0;
+
+	score_desc = 1;
+	by_loss = 0;
+	n = expected(1, want);
+	snprintf(path, sizeof(path), "/experiments/%s?filter=metrics.loss+%%3C+4.5+AND+"
+	    "params.kind+%%3D+%%27a%%27&order=metrics.score+DESC&n=100", exp_id);
+	ck_assert_int_eq(fx_call(hdr, "GET", path, NULL, NULL, &r), 200);
+	for (p = r.body; (p = strstr(p, "name=\"runs\" value=\"")) != NULL; k++) {
+		p += strlen("name=\"runs\" value=\"");
+		ck_assert_msg(k < n && !strncmp(p, want[k]->id, 32), "row %zu: %.32s, want %s",
+		    k, p, k < n ? want[k]->id : "none");
+	}
+	ck_assert_int_eq(k, n);
+	http_resp_free(&r);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("search_pages");
+	TCase *tc = tcase_create("search_pages");
+	SRunner *sr;
+	char user[64];
+	int failed;
+
+	if (harness_start() == -1)
+		return 99;
+	snprintf(user, sizeof(user), "pager%d", (int)getpid());
+	if (fx_account(user, 0, hdr, sizeof(hdr)) == -1)
+		return 99;
+	tcase_set_timeout(tc, 300);
+	tcase_add_checked_fixture(tc, make_runs, NULL);
+	tcase_add_test(tc, metric_sort_pages_match_the_data);
+	tcase_add_test(tc, experiment_page_follows_the_order);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
