@@ -17,38 +17,13 @@
 #define SLICE_ROWS 60           /* the weak Production: the first 60 days (winter) */
 #define FEEDBACK_ROWS 300       /* verified predictions of later days */
 
-static char hdr[300], hdr2[300], token[200], verdict_bin[PATH_MAX], tmpdir[64];
-static char srcdir[PATH_MAX], datadir[1024], seattle[PATH_MAX + 64];
+static char hdr[300], hdr2[300], token[200], tmpdir[64];
+static char datadir[1024], seattle[PATH_MAX + 64];
 static pid_t main_pid;
 
-struct cli {
-	int status;
-	char out[65536];
-};
-
-/* `cd TMP && verdict retrain|train ARGS --url U --token T 2>&1`, no server from the environment. */
-static void PRINTF(2, 3)
-verdict(struct cli *r, const char *args, ...)
-{
-	char cmd[16384], a[6000];
-	va_list ap;
-	FILE *p;
-	size_t n = 0, got;
-	int st;
-
-	va_start(ap, args);
-	ck_assert_int_lt(vsnprintf(a, sizeof(a), args, ap), (int)sizeof(a));
-	va_end(ap);
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "cd '%s' && env -u VERDICT_URL -u "
-	    "VERDICT_TOKEN -u MLFLOW_TRACKING_URI '%s' %s --url %s --token %s </dev/null 2>&1",
-	    tmpdir, verdict_bin, a, harness_url(), token), (int)sizeof(cmd));
-	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
-	while ((got = fread(r->out + n, 1, sizeof(r->out) - 1 - n, p)) > 0)
-		n += got;
-	r->out[n] = '\0';
-	st = pclose(p);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* verdict ARGS in the test's directory as the test user. */
+#define verdict(r, fmt, ...) fx_verdict((r), tmpdir, fmt " --url %s --token %s", \
+	##__VA_ARGS__, harness_url(), token)
 
 #define ck_assert_out(r, s) ck_assert_msg(strstr((r)->out, (s)) != NULL, \
 	"output lacks \"%s\":\n%s", (s), (r)->out)
@@ -264,7 +239,7 @@ START_TEST(better_candidate_is_promoted)
 	long long fbid[FEEDBACK_ROWS];
 	size_t nv, i, hold = (size_t)ceil(FEEDBACK_ROWS * 0.2);
 	char path[PATH_MAX + 64], stage[32], run[64], val[256];
-	struct cli r;
+	struct fx_cli r;
 	int n;
 	long st;
 
@@ -363,7 +338,7 @@ END_TEST
 static void
 strong_model(const char *name)
 {
-	struct cli r;
+	struct fx_cli r;
 	char path[PATH_MAX + 64];
 	json_t *rows;
 
@@ -379,7 +354,7 @@ strong_model(const char *name)
 
 START_TEST(worse_candidate_stays_in_staging)
 {
-	struct cli r;
+	struct fx_cli r;
 	char stage[32], val[600];
 	json_t *ev, *tags, *t;
 	int n;
@@ -417,9 +392,74 @@ START_TEST(worse_candidate_stays_in_staging)
 }
 END_TEST
 
+/* Multiclass: log loss, the event's Production value recomputed from the API's probabilities. */
+START_TEST(multiclass_uses_log_loss)
+{
+	struct fx_cli r;
+	json_t *rows = seattle_rows(), *valid, *inst = json_array(), *req, *ans, *ev;
+	double ll = 0, want;
+	char *body;
+	long st;
+	size_t i, nv;
+	int n;
+
+	verdict(&r, "train --data '%s' --target weather --task multiclass --infer-spec "
+	    "--spec-out mc.spec.json --experiment retrain-mc --rounds 10 --split-out "
+	    "mc-split.json --out mc-out --register weather_mc --stage Production --quiet",
+	    seattle);
+	ck_assert_exit(&r, 0);
+	verdict(&r, "retrain --model weather_mc --min-improvement 0.9");
+	ck_assert_exit(&r, 3);
+	ck_assert_out(&r, "log loss ");
+
+	valid = valid_rows_of("mc-split.json");
+	nv = json_array_size(valid);
+	json_array_foreach(valid, i, ev) {
+		json_t *o = json_copy(json_array_get(rows, (size_t)json_integer_value(ev)));
+
+		json_object_del(o, "weather");
+		json_array_append_new(inst, o);
+	}
+	req = json_pack("{s:o, s:i}", "instances", inst, "version", 1);
+	body = json_dumps(req, JSON_COMPACT);
+	ans = call("POST", "/api/models/weather_mc/predict", body, &st);
+	ck_assert_int_eq(st, 200);
+	for (i = 0; i < nv; i++) {
+		const char *truth = json_string_value(json_object_get(json_array_get(rows,
+		    (size_t)json_integer_value(json_array_get(valid, i))), "weather"));
+		double p = json_number_value(json_object_get(json_object_get(json_array_get(
+		    json_object_get(ans, "predictions"), i), "probabilities"), truth));
+
+		ll -= log(fmin(fmax(p, 1e-15), 1 - 1e-15));
+	}
+	want = ll / (double)nv;
+	ck_assert_ptr_nonnull(ev = last_event("weather_mc", &n));
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "metric")), "mlogloss");
+	ck_assert(json_is_false(json_object_get(ev, "promoted")));
+	ck_assert_msg(fabs(json_number_value(json_object_get(ev, "production_value")) - want) <=
+	    1e-5 * want, "event's Production log loss %.9g, the test's %.9g",
+	    json_number_value(json_object_get(ev, "production_value")), want);
+	/* No new rows: the candidate is the same training again (data, split, spec, params,
+	 * seed), so it must score exactly as Production does. */
+	ck_assert_msg(fabs(json_number_value(json_object_get(ev, "candidate_value")) -
+	    json_number_value(json_object_get(ev, "production_value"))) <= 1e-9 * want,
+	    "a retrain without new data differs from its Production");
+	fprintf(stderr, "# multiclass: Production log loss %.5f (recomputed %.5f), candidate "
+	    "%.5f on %zu holdout rows\n", json_number_value(json_object_get(ev,
+	    "production_value")), want, json_number_value(json_object_get(ev,
+	    "candidate_value")), nv);
+	json_decref(ev);
+	json_decref(ans);
+	free(body);
+	json_decref(req);
+	json_decref(valid);
+	json_decref(rows);
+}
+END_TEST
+
 START_TEST(lock_keeps_retrains_apart)
 {
-	struct cli r;
+	struct fx_cli r;
 	json_t *a, *b;
 	long st;
 	char path[300], lease[64];
@@ -481,7 +521,7 @@ END_TEST
 
 START_TEST(bad_input_exits_2)
 {
-	struct cli r;
+	struct fx_cli r;
 	char path[PATH_MAX + 64];
 	float x[40], y[20];
 	char *booster;
@@ -608,44 +648,24 @@ END_TEST
 static void
 cleanup(void)
 {
-	char cmd[256];
-
-	if (getpid() != main_pid || tmpdir[0] == '\0')
-		return;
-	if (getenv("VERDICT_KEEP_TEST_DIR") != NULL) {
-		fprintf(stderr, "test_retrain: files kept in %s\n", tmpdir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_retrain: could not remove %s\n", tmpdir);
+	if (getpid() == main_pid)
+		fx_reference_cleanup(tmpdir);
 }
 
-/* The verdict binary, the source tree and the data (deploy/fetch-data). */
+/* The data (deploy/fetch-data) and the verdict binary. */
 static int
 setup(void)
 {
-	const char *b = getenv("VERDICT_BUILDDIR"), *s = getenv("VERDICT_SRCDIR");
-	char cmd[PATH_MAX * 2];
-	FILE *p;
-	size_t n;
+	const char *b = getenv("VERDICT_BUILDDIR");
+	char bin[PATH_MAX];
 
-	snprintf(verdict_bin, sizeof(verdict_bin), "%s/src/verdict", b && *b ? b : ".");
-	snprintf(srcdir, sizeof(srcdir), "%s", s && *s ? s : ".");
-	if (access(verdict_bin, X_OK) != 0) {
-		fprintf(stderr, "test_retrain: no verdict binary at %s\n", verdict_bin);
+	snprintf(bin, sizeof(bin), "%s/src/verdict", b && *b ? b : ".");
+	if (access(bin, X_OK) != 0) {
+		fprintf(stderr, "test_retrain: no verdict binary at %s\n", bin);
 		return -1;
 	}
-	snprintf(cmd, sizeof(cmd), "'%s/deploy/fetch-data' vega-datasets", srcdir);
-	if ((p = popen(cmd, "r")) == NULL)
+	if (fx_vega_datasets(datadir, sizeof(datadir)) == -1)
 		return -1;
-	n = fread(datadir, 1, sizeof(datadir) - 1, p);
-	datadir[n] = '\0';
-	datadir[strcspn(datadir, "\n")] = '\0';
-	if (pclose(p) != 0 || datadir[0] == '\0') {
-		fprintf(stderr, "test_retrain: deploy/fetch-data vega-datasets gave no directory\n");
-		return -1;
-	}
 	snprintf(seattle, sizeof(seattle), "%s/data/seattle-weather.csv", datadir);
 	return 0;
 }
@@ -679,6 +699,7 @@ main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, better_candidate_is_promoted);
 	tcase_add_test(tc, worse_candidate_stays_in_staging);
+	tcase_add_test(tc, multiclass_uses_log_loss);
 	tcase_add_test(tc, lock_keeps_retrains_apart);
 	tcase_add_test(tc, bad_input_exits_2);
 	tcase_add_test(tc, endpoints_check_rights_and_fields);
