@@ -2281,6 +2281,7 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 		char booster[PATH_MAX + 32], specf[PATH_MAX + 32], source[600];
 		struct cli_version v = { o->reg_name, booster, specf, source, t.run_id, o->stage,
 			o->alias, NULL, 0 };
+
 		snprintf(booster, sizeof(booster), "%s/model/model.ubj", dir);
 		snprintf(specf, sizeof(specf), "%s/model/spec.json", dir);
 		snprintf(source, sizeof(source), "verdict train %.200s (run %s)", j->d->base,
