@@ -219,6 +219,38 @@ api_models_get(struct req *r)
 	return resp_json(r, 200, o);
 }
 
+/* GET /api/models/{name}/versions/{version}: one version with its feature spec. */
+int
+api_version_get(struct req *r)
+{
+	const char *name = req_path_param(r, "name"), *ver = req_path_param(r, "version");
+	const char *vals[2] = { name, ver };
+	PGresult *res;
+	json_t *o, *spec;
+	int prc = perm_require_model(r, name, PERM_READ);
+
+	if (prc != 0)
+		return prc == 1 ? 0 : -1;
+	if (!version_ok(ver)) {
+		resp_error(r, 400, "INVALID_PARAMETER_VALUE", "version must be a positive integer");
+		return 0;
+	}
+	if ((res = db_exec(r->db, STMT_VERSION_SPEC, 2, vals)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "model '%.100s' has no version %s",
+		    name, ver);
+		return 0;
+	}
+	spec = PQgetisnull(res, 0, 0) ? json_null() : json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	o = json_pack("{s:s, s:i, s:s, s:s, s:i, s:o*}", "name", name, "version", atoi(ver),
+	    "stage", PQgetvalue(res, 0, 1), "run_id", PQgetvalue(res, 0, 2), "num_features",
+	    atoi(PQgetvalue(res, 0, 3)), "spec", spec);
+	PQclear(res);
+	return resp_json(r, 200, o);
+}
+
 /*
  * Adds a version after validating booster + spec (booster NULL: a version
  * with metadata only, not servable); *version gets its number.

@@ -24,6 +24,8 @@ struct client {
 	int too_big;                    /* the answer went past CLIENT_MAX_RESPONSE */
 	char reason[128];               /* reason phrase of the final status line */
 	char errbuf[CURL_ERROR_SIZE];
+	void **raw;                     /* client_get_bytes: a 2xx body goes here, not to JSON */
+	size_t *rawlen;
 };
 
 static int
@@ -327,6 +329,15 @@ answer(struct client *c, long status, struct client_resp *out)
 	char *ctype = NULL, *loc = NULL;
 
 	out->status = status;
+	if (c->raw != NULL && status >= 200 && status < 300) {
+		if ((*c->raw = malloc(c->body.len ? c->body.len : 1)) == NULL) {
+			snprintf(out->message, sizeof(out->message), "out of memory");
+			return CLIENT_ERROR;
+		}
+		memcpy(*c->raw, c->body.p, c->body.len);
+		*c->rawlen = c->body.len;
+		return CLIENT_OK;
+	}
 	if (c->body.len > 0)
 		j = json_loadb(c->body.p, c->body.len, 0, NULL);
 	if (status >= 200 && status < 300) {
@@ -378,7 +389,7 @@ request(struct client *c, const char *method, const char *path, const char *body
 	if ((t = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
 		goto oom;
 	hdrs = t;
-	if (body != NULL) {
+	if (body != NULL && ctype != NULL) {
 		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
 		if ((t = curl_slist_append(hdrs, ct)) == NULL)
 			goto oom;
@@ -435,8 +446,12 @@ json_request(struct client *c, const char *method, const char *path, const json_
 		snprintf(out->message, sizeof(out->message), "out of memory");
 		return CLIENT_ERROR;
 	}
-	st = request(c, method, path, text, text != NULL ? strlen(text) : 0,
-	    "application/json", NULL, again, out);
+	/* A POST without a body still says so (Content-Length: 0), as verdict requires. */
+	if (text == NULL && strcmp(method, "GET") && strcmp(method, "DELETE"))
+		st = request(c, method, path, "", 0, NULL, NULL, again, out);
+	else
+		st = request(c, method, path, text, text != NULL ? strlen(text) : 0,
+		    "application/json", NULL, again, out);
 	free(text);
 	return st;
 }
@@ -510,5 +525,22 @@ client_multipart(struct client *c, const char *path, const struct client_part *p
 	st = request(c, "POST", path, NULL, 0, NULL, m, 0, out);
 out:
 	curl_mime_free(m);
+	return st;
+}
+
+enum client_status
+client_get_bytes(struct client *c, const char *path, void **data, size_t *len,
+    struct client_resp *out)
+{
+	enum client_status st;
+
+	resp_init(out);
+	*data = NULL;
+	*len = 0;
+	c->raw = data;
+	c->rawlen = len;
+	st = request(c, "GET", path, NULL, 0, NULL, NULL, 1, out);
+	c->raw = NULL;
+	c->rawlen = NULL;
 	return st;
 }

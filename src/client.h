@@ -91,6 +91,13 @@ struct client_part {
 enum client_status client_multipart(struct client *c, const char *path,
     const struct client_part *parts, size_t nparts, struct client_resp *out) WUR;
 
+/*
+ * GET path for bytes of any type (a booster download): a 2xx answer's body
+ * in *data (*len bytes; caller frees), else as client_json. Retried as a GET.
+ */
+enum client_status client_get_bytes(struct client *c, const char *path, void **data,
+    size_t *len, struct client_resp *out) WUR;
+
 void client_resp_free(struct client_resp *r);
 
 /*

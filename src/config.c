@@ -57,6 +57,7 @@ static const struct ckey {
 	{ N(webhook_backoff_ms, C_INT, 10, 3600000) },
 	{ N(webhook_poll_ms, C_INT, 10, 60000) },
 	{ N(quality_check_interval, C_INT, 1, 86400) },
+	{ N(retrain_lock_ttl, C_INT, 1, 30 * 86400) },
 	{ S(artifact_root) },
 	{ N(max_artifact_size, C_LL, 1, 1LL << 40) },
 #undef S
@@ -88,6 +89,7 @@ config_defaults(struct config *c)
 	c->webhook_backoff_ms = 1000;
 	c->webhook_poll_ms = 1000;
 	c->quality_check_interval = 60;
+	c->retrain_lock_ttl = 6 * 3600;
 	c->max_artifact_size = 2LL << 30;
 	c->session_idle = 12 * 3600;
 	c->session_lifetime = 7 * 86400;

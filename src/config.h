@@ -47,6 +47,7 @@ struct config {
 	int webhook_backoff_ms;   /* first retry delay; doubles per attempt, capped at 1 h */
 	int webhook_poll_ms;      /* how often the worker looks for events and due deliveries */
 	int quality_check_interval; /* s between quality-threshold checks */
+	int retrain_lock_ttl;     /* s a retrain lease lasts; then another retrain may take it */
 
 	/* artifacts */
 	char artifact_root[512];  /* directory for artifact bytes; "" = chunks in Postgres */

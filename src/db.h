@@ -155,6 +155,8 @@
 	    "model_aliases a WHERE a.name = v.name AND a.version = v.version), '') " \
 	    "FROM model_versions v WHERE name = $1 ORDER BY version DESC") \
 	X(MODEL_GET, 1, "SELECT name, description FROM registered_models WHERE name = $1") \
+	X(VERSION_SPEC, 1, "SELECT spec::text, stage, coalesce(run_id, ''), " \
+	    "coalesce(num_features, 0) FROM model_versions WHERE name = $1 AND version = $2::int") \
 	X(VERSION_INSERT, 0, "INSERT INTO model_versions (name, version, source, run_id, " \
 	    "booster, booster_format, spec, num_features, created_by, description, " \
 	    "status_message) SELECT $1, coalesce(max(version), 0) + 1, $2, nullif($3, ''), " \
@@ -605,7 +607,19 @@
 	    "($1, $2::int, $3, $4) ON CONFLICT (name, version, key) DO UPDATE SET " \
 	    "value = EXCLUDED.value") \
 	X(MV_TAG_DELETE, 0, "DELETE FROM model_version_tags WHERE name = $1 " \
-	    "AND version = $2::int AND key = $3")
+	    "AND version = $2::int AND key = $3") \
+	/* retrain: the per-model lease (api-retrain.c); takers serialize on the advisory lock */ \
+	X(RETRAIN_XLOCK, 0, "SELECT pg_try_advisory_xact_lock(hashtext('verdict.retrain'), " \
+	    "hashtext($1))") \
+	X(RETRAIN_LOCK_GET, 0, "SELECT coalesce(u.username, ''), " ISO_TIME("l.acquired_at") \
+	    ", " ISO_TIME("l.expires_at") ", l.expires_at > now() FROM retrain_locks l " \
+	    "LEFT JOIN users u ON u.id = l.holder WHERE l.name = $1 FOR UPDATE OF l") \
+	X(RETRAIN_LOCK_TAKE, 0, "INSERT INTO retrain_locks (name, lease, holder, expires_at) " \
+	    "VALUES ($1, $2, $3::bigint, now() + $4::int * interval '1 second') " \
+	    "ON CONFLICT (name) DO UPDATE SET lease = EXCLUDED.lease, holder = EXCLUDED.holder, " \
+	    "acquired_at = now(), expires_at = EXCLUDED.expires_at RETURNING " \
+	    ISO_TIME("expires_at")) \
+	X(RETRAIN_LOCK_RELEASE, 0, "DELETE FROM retrain_locks WHERE name = $1 AND lease = $2")
 
 enum stmt {
 #define X(name, ro, sql) STMT_##name,

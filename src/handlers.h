@@ -36,10 +36,16 @@ int page_account_session_revoke(struct req *r);
 int page_account_token_create(struct req *r);
 int page_account_token_revoke(struct req *r);
 
+/* api-retrain.c */
+int api_retrain_lock(struct req *r);
+int api_retrain_unlock(struct req *r);
+int api_retrain_result(struct req *r);
+
 /* api-models.c */
 int api_models_create(struct req *r);
 int api_models_list(struct req *r);
 int api_models_get(struct req *r);
+int api_version_get(struct req *r);
 int api_versions_create(struct req *r);
 int api_version_stage(struct req *r);
 int api_alias_set(struct req *r);

@@ -99,9 +99,21 @@ static const struct field f_run_register[] = {
 	{ "artifact_path", FT_STRING, 1, 1, ARTIFACT_PATH_MAX, 0, 0, NULL },
 	{ "stage", FT_ENUM, 0, 0, 0, 0, 0, stages },
 };
+static const char *const retrain_metrics[] = { "rmse", "logloss", "mlogloss", NULL };
 static const struct field f_stage[] = {
 	{ "stage", FT_ENUM, 1, 0, 0, 0, 0, stages },
 	{ "archive_existing_versions", FT_BOOL, 0, 0, 0, 0, 0, NULL },
+};
+/* POST /api/models/{name}/retrain-result: api_retrain_result reads them in this order. */
+static const struct field f_retrain_result[] = {
+	{ "candidate_version", FT_INT, 1, 1, 1000000000, 0, 0, NULL },
+	{ "production_version", FT_INT, 0, 1, 1000000000, 0, 0, NULL },
+	{ "metric", FT_ENUM, 1, 0, 0, 0, 0, retrain_metrics },
+	{ "candidate_value", FT_NUMBER, 1, 0, 0, 0, 0, NULL },
+	{ "production_value", FT_NUMBER, 0, 0, 0, 0, 0, NULL },
+	{ "promoted", FT_BOOL, 1, 0, 0, 0, 0, NULL },
+	{ "reason", FT_STRING, 0, 0, 1000, 0, 0, NULL },
+	{ "run_id", FT_STRING, 0, 0, 64, 0, 0, NULL },
 };
 static const struct field f_alias[] = {
 	{ "version", FT_INT, 1, 1, 1000000000, 0, 0, NULL },
@@ -570,9 +582,13 @@ const struct route routes[] = {
 	{ "POST",   "/api/models",                   api_models_create,           AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_model_new) },
 	{ "GET",    "/api/models/{name}",            api_models_get,              AUTH_USER,   RK_JSON, R_DB,              NOF },
 	{ "POST",   "/api/models/{name}/versions",   api_versions_create,         AUTH_USER,   RK_JSON, R_DB | R_BODY_MULTI | JSON_OR_FORM, F(f_version_api) },
+	{ "GET",    "/api/models/{name}/versions/{version}", api_version_get,     AUTH_USER,   RK_JSON, R_DB,              NOF },
 	{ "POST",   "/api/models/{name}/versions/{version}/stage", api_version_stage, AUTH_USER, RK_JSON, R_DB | JSON_OR_FORM, F(f_stage) },
 	{ "PUT",    "/api/models/{name}/aliases/{alias}", api_alias_set,          AUTH_USER,   RK_JSON, R_DB | JSON_OR_FORM, F(f_alias) },
 	{ "DELETE", "/api/models/{name}/aliases/{alias}", api_alias_delete,       AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/models/{name}/retrain-lock", api_retrain_lock,          AUTH_USER,   RK_JSON, R_DB,              NOF },
+	{ "DELETE", "/api/models/{name}/retrain-lock/{lease}", api_retrain_unlock, AUTH_USER,  RK_JSON, R_DB,              NOF },
+	{ "POST",   "/api/models/{name}/retrain-result", api_retrain_result,      AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_retrain_result) },
 	{ "POST",   "/api/models/{name}/predict",    api_predict,                 AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON, F(f_predict) },
 	/* FastAPI-style: a flat object of raw fields for default_model; the spec checks every field */
 	{ "POST",   "/predict",                      api_predict_flat,            AUTH_USER,   RK_JSON, R_DB | R_BODY_JSON | R_LAX_FIELDS, NOF },

@@ -47,6 +47,7 @@ static const char usage_text[] =
     "           [--run-name NAME] [--param KEY=VALUE ...] [--rounds N]\n"
     "           [--valid-fraction F | --valid-by DATETIME_COLUMN] [--seed N]\n"
     "           [--early-stopping N] [--out DIR] [--split-out FILE]\n"
+    "           [--valid-data FILE] [--result-out FILE]\n"
     "           [--tracking-uri URL] [--url URL]\n"
     "           [--token TOKEN | --user USER --password-stdin]\n"
     "           [--register NAME [--stage STAGE | --alias ALIAS]] [--quiet | --verbose]\n"
@@ -70,6 +71,9 @@ static const char usage_text[] =
     "                         validation metric; the best iteration is kept\n"
     "  --out DIR              model files (default ./verdict-train-RUN_ID)\n"
     "  --split-out FILE       write the row indices of the split as JSON\n"
+    "  --valid-data FILE      validate on FILE (same format) instead of a split\n"
+    "  --result-out FILE      write {\"run_id\", \"experiment_id\", \"version\",\n"
+    "                         \"metrics\"} there as JSON when done\n"
     "  --tracking-uri URL     the MLflow server (else $MLFLOW_TRACKING_URI, else\n"
     "                         verdict's URL)\n"
     "  --url URL              verdict (else $VERDICT_URL, else ./var/stack.env)\n"
@@ -98,6 +102,7 @@ static const char usage_text[] =
 struct opts {
 	const char *data, *target, *task, *spec, *spec_out, *experiment, *run_name;
 	const char *valid_by, *tracking, *reg_name, *stage, *alias, *out, *split_out;
+	const char *valid_data, *result_out;    /* used by verdict retrain */
 	const char *params[USER_PARAMS_MAX];
 	size_t nparams;
 	double valid_fraction;
@@ -818,6 +823,25 @@ split_take(struct split *sp, const size_t *order, size_t n, size_t nvalid)
 	qsort(sp->train, sp->ntrain, sizeof(size_t), size_cmp);
 	qsort(sp->valid, nvalid, sizeof(size_t), size_cmp);
 	return 0;
+}
+
+/* --valid-data: every row of d trains, every row of dv validates. */
+static int
+whole_split(const struct data *d, const struct data *dv, struct split *sp)
+{
+	size_t *order = malloc((d->n + dv->n) * sizeof(*order));
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	if (order == NULL)
+		return TRAIN_FAILED;
+	for (size_t i = 0; i < d->n; i++)
+		order[i] = i;
+	for (size_t i = 0; i < dv->n; i++)
+		order[d->n + i] = i;
+	rc = split_take(sp, order, d->n + dv->n, dv->n) == 0 ? 0 : TRAIN_FAILED;
+	free(order);
+	return rc;
 }
 
 /*
@@ -1822,7 +1846,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		    (r = cli_opt_value(argc, argv, &i, "--split-out", &o->split_out)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--search", &search)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--space", &o->space)) == 0 &&
-		    (r = cli_opt_value(argc, argv, &i, "--register-best", &best)) == 0) {
+		    (r = cli_opt_value(argc, argv, &i, "--register-best", &best)) == 0 &&
+		    (r = cli_opt_value(argc, argv, &i, "--valid-data", &o->valid_data)) == 0 &&
+		    (r = cli_opt_value(argc, argv, &i, "--result-out", &o->result_out)) == 0) {
 			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 				fputs(usage_text, stdout);
 				return 1;
@@ -1929,6 +1955,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if (o->register_best > o->search) {
 		fprintf(stderr, CMD ": --register-best %ld is more than the %ld trials of --search\n",
 		    o->register_best, o->search);
+		return -1;
+	}
+	if (o->result_out != NULL && o->search > 0) {
+		fprintf(stderr, CMD ": --result-out describes one run, not a --search\n");
+		return -1;
+	}
+	if (o->valid_data != NULL && (vf != NULL || o->valid_by != NULL)) {
+		fprintf(stderr, CMD ": --valid-data replaces the split: no --valid-fraction or "
+		    "--valid-by with it\n");
 		return -1;
 	}
 	if (o->quiet && o->verbose) {
@@ -2038,6 +2073,7 @@ struct job {
 	struct split *sp;
 	struct matrix *mt, *mv;
 	struct bparams *ps;
+	struct data *dv;        /* --valid-data, or NULL */
 	const char *parent_id;  /* a search trial: its parent run, or NULL */
 	struct trial *res;      /* what the run became, or NULL */
 };
@@ -2045,10 +2081,11 @@ struct job {
 static json_t *
 run_tags(const struct job *j)
 {
-	char rows[32];
+	char rows[32], abs[PATH_MAX];
 	json_t *tags = json_array();
 
-	snprintf(rows, sizeof(rows), "%zu", j->d->n);
+	/* Rows used: training and, with --valid-data, the validation file's too. */
+	snprintf(rows, sizeof(rows), "%zu", j->d->n + (j->dv != NULL ? j->dv->n : 0));
 	json_array_append_new(tags, kv("mlflow.user", login_name(j->o)));
 	json_array_append_new(tags, kv("mlflow.source.name", "verdict train"));
 	json_array_append_new(tags, kv("mlflow.source.type", "LOCAL"));
@@ -2057,6 +2094,8 @@ run_tags(const struct job *j)
 	if (j->parent_id != NULL)
 		json_array_append_new(tags, kv("mlflow.parentRunId", j->parent_id));
 	json_array_append_new(tags, kv("verdict.data.file", j->d->base));
+	json_array_append_new(tags, kv("verdict.data.path", realpath(j->d->path, abs) ?
+	    abs : j->d->path));
 	json_array_append_new(tags, kv("verdict.data.sha256", j->d->sha256));
 	json_array_append_new(tags, kv("verdict.data.rows", rows));
 	json_array_append_new(tags, kv("verdict.target", j->o->target));
@@ -2080,10 +2119,15 @@ run_params(const struct job *j)
 		snprintf(b, sizeof(b), "%ld", j->o->early_stop);
 		json_array_append_new(p, kv("early_stopping_rounds", b));
 	}
-	snprintf(b, sizeof(b), "%g", j->o->valid_fraction);
-	json_array_append_new(p, kv("valid_fraction", b));
-	json_array_append_new(p, kv("valid_split", j->o->valid_by ? "time" : "shuffle"));
-	if (j->o->valid_by != NULL)
+	if (j->dv != NULL) {
+		json_array_append_new(p, kv("valid_split", "file"));
+		json_array_append_new(p, kv("valid_data", j->dv->base));
+	} else {
+		snprintf(b, sizeof(b), "%g", j->o->valid_fraction);
+		json_array_append_new(p, kv("valid_fraction", b));
+		json_array_append_new(p, kv("valid_split", j->o->valid_by ? "time" : "shuffle"));
+	}
+	if (j->dv == NULL && j->o->valid_by != NULL)
 		json_array_append_new(p, kv("valid_by", j->o->valid_by));
 	else {
 		snprintf(b, sizeof(b), "%llu", j->o->seed);
@@ -2136,15 +2180,16 @@ log_dataset(struct trk *t, const struct data *d)
 
 /*
  * The model in dir (model/model.ubj, model/spec.json) as name's next version,
- * linked to run_id, then stage or alias (NULL: none). 0, or -1 (said on stderr).
+ * linked to run_id, then stage or alias (NULL: none); its number in *version when
+ * version is not NULL. 0, or -1 (said on stderr).
  */
 static int
 register_model(struct client *vc, const char *name, const char *dir, const char *run_id,
-    const char *data_base, const char *stage, const char *alias)
+    const char *data_base, const char *stage, const char *alias, long long *version)
 {
 	char booster[PATH_MAX + 32], specf[PATH_MAX + 32], source[600];
 	struct cli_version v = { name, booster, specf, source, run_id, stage, alias, NULL, 0 };
-	long long version;
+	long long ignored;
 
 	snprintf(booster, sizeof(booster), "%s/model/model.ubj", dir);
 	snprintf(specf, sizeof(specf), "%s/model/spec.json", dir);
@@ -2152,7 +2197,7 @@ register_model(struct client *vc, const char *name, const char *dir, const char 
 	for (char *p = source; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	return cli_register(CMD, vc, &v, &version) == 0 ? 0 : -1;
+	return cli_register(CMD, vc, &v, version != NULL ? version : &ignored) == 0 ? 0 : -1;
 }
 
 /*
@@ -2174,6 +2219,7 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	struct progress pg = { isatty(2), o->quiet, o->verbose, 0, 0, o->rounds };
 	json_t *imp = NULL;
 	struct sigaction sa;
+	long long version = 0;
 
 	memset(&t, 0, sizeof(t));
 	t.c = tc;
@@ -2328,9 +2374,23 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 		goto tfail;
 
 	if (o->reg_name != NULL && register_model(vc, o->reg_name, dir, t.run_id, j->d->base,
-	    o->stage, o->alias) != 0) {
+	    o->stage, o->alias, &version) != 0) {
 		snprintf(err, sizeof(err), "registering %s failed (above)", o->reg_name);
 		goto fail;
+	}
+	if (o->result_out != NULL) {
+		json_t *res = json_pack("{s:s, s:s, s:o, s:{}}", "run_id", t.run_id,
+		    "experiment_id", t.exp_id, "version", version > 0 ?
+		    json_integer(version) : json_null(), "metrics");
+
+		for (size_t m = 0; res != NULL && m < j->ps->nmetrics; m++)
+			json_object_set_new(json_object_get(res, "metrics"), j->ps->metrics[m],
+			    json_real(best[nsets - 1][m]));
+		if (res == NULL || write_json(o->result_out, res, err, sizeof(err)) == -1) {
+			json_decref(res);
+			goto fail;
+		}
+		json_decref(res);
 	}
 	if (trk_status(&t, "FINISHED") != 0) {
 		fprintf(stderr, CMD ": %s\n", t.err);
@@ -2573,7 +2633,7 @@ search_job(struct job *j, const struct hpspace *hs, const json_t *space, struct 
 	}
 	for (long k = 0; k < nreg; k++)
 		if (register_model(vc, o->reg_name, tr[k].dir, tr[k].run_id, j->d->base,
-		    k == 0 ? o->stage : NULL, k == 0 ? o->alias : NULL) != 0) {
+		    k == 0 ? o->stage : NULL, k == 0 ? o->alias : NULL, NULL) != 0) {
 			snprintf(err, sizeof(err), "registering trial %ld (run %s) as %s failed "
 			    "(above)", tr[k].index, tr[k].run_id, o->reg_name);
 			goto fail;
@@ -2663,7 +2723,7 @@ int
 train_main(int argc, char **argv)
 {
 	struct opts o;
-	struct data d;
+	struct data d, dv;
 	struct split sp = { NULL, NULL, 0, 0 };
 	struct matrix mt = { NULL, NULL, 0, 0 }, mv = { NULL, NULL, 0, 0 };
 	struct bparams ps;
@@ -2679,6 +2739,7 @@ train_main(int argc, char **argv)
 
 	memset(&cr, 0, sizeof(cr));
 	memset(&d, 0, sizeof(d));
+	memset(&dv, 0, sizeof(dv));
 	if ((rc = parse_opts(argc, argv, &o)) != 0) {
 		if (rc == 1)
 			return TRAIN_OK;
@@ -2697,7 +2758,8 @@ train_main(int argc, char **argv)
 			fprintf(stderr, CMD ": %s: %s\n", o.space, err);
 		goto out;
 	}
-	if ((rc = load_data(&d, o.data, o.target)) != 0)
+	if ((rc = load_data(&d, o.data, o.target)) != 0 ||
+	    (o.valid_data != NULL && (rc = load_data(&dv, o.valid_data, o.target)) != 0))
 		goto out;
 	rc = TRAIN_BAD_INPUT;
 	if (o.valid_by != NULL && col_index(&d, o.valid_by) < 0) {
@@ -2747,7 +2809,11 @@ train_main(int argc, char **argv)
 		}
 		by_format = dt_formats[ci.format];
 	}
-	if ((rc = make_split(&d, &o, by_format, by_tz, &sp)) != 0)
+	if (o.valid_data != NULL)
+		rc = whole_split(&d, &dv, &sp);
+	else
+		rc = make_split(&d, &o, by_format, by_tz, &sp);
+	if (rc != 0)
 		goto out;
 	rc = TRAIN_BAD_INPUT;
 	if (o.infer) {
@@ -2764,7 +2830,8 @@ train_main(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = build_matrix(&d, s, sp.train, sp.ntrain, &mt, o.target)) != 0 ||
-	    (rc = build_matrix(&d, s, sp.valid, sp.nvalid, &mv, o.target)) != 0 ||
+	    (rc = build_matrix(o.valid_data != NULL ? &dv : &d, s, sp.valid, sp.nvalid, &mv,
+	    o.target)) != 0 ||
 	    (rc = check_classes(&o, &d, s, &mt)) != 0)
 		goto out;
 	rc = TRAIN_BAD_INPUT;
@@ -2814,7 +2881,8 @@ train_main(int argc, char **argv)
 		goto out;
 	cli_creds_wipe(&cr);
 	{
-		struct job j = { &o, &d, s, spec_text, &sp, &mt, &mv, &ps, NULL, NULL };
+		struct job j = { &o, &d, s, spec_text, &sp, &mt, &mv, &ps,
+			o.valid_data != NULL ? &dv : NULL, NULL, NULL };
 
 		rc = hs != NULL ? search_job(&j, hs, spacej, tc, vc) : run_job(&j, tc, vc);
 	}
@@ -2831,6 +2899,128 @@ out:
 	matrix_free(&mv);
 	free(sp.train);
 	free(sp.valid);
+	data_free(&d);
+	data_free(&dv);
+	return rc;
+}
+
+/* ---- for verdict retrain: train's reading, split and features, reused ---- */
+
+int
+train_table_load(struct train_table *t, const char *path, const char *target,
+    const struct spec *s, double valid_fraction, const char *valid_by,
+    unsigned long long seed)
+{
+	struct data d;
+	struct opts o;
+	struct split sp = { NULL, NULL, 0, 0 };
+	const char *by_format = NULL;
+	char by_tz[16] = "UTC";
+	long in = valid_by != NULL ? spec_input_index(s, valid_by) : -1;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	memset(&o, 0, sizeof(o));
+	o.valid_fraction = valid_fraction;
+	o.valid_by = valid_by;
+	o.seed = seed;
+	if ((rc = load_data(&d, path, target)) != 0)
+		goto out;
+	rc = TRAIN_BAD_INPUT;
+	if (valid_by != NULL && col_index(&d, valid_by) < 0) {
+		fprintf(stderr, "%s:1: no column '%s' (the run's valid_by)\n", path, valid_by);
+		goto out;
+	}
+	if (in >= 0 && !strcmp(spec_input_type(s, (size_t)in), "datetime")) {
+		int off = spec_input_tzoff(s, (size_t)in);
+
+		by_format = spec_input_format(s, (size_t)in);
+		if (off != 0)
+			snprintf(by_tz, sizeof(by_tz), "%c%02d:%02d", off < 0 ? '-' : '+',
+			    abs(off) / 3600, abs(off) / 60 % 60);
+	} else if (valid_by != NULL) {
+		struct colinfo ci;
+
+		infer_column(&d, valid_by, &ci);
+		by_format = dt_formats[ci.format];
+	}
+	if ((rc = make_split(&d, &o, by_format, by_tz, &sp)) != 0)
+		goto out;
+	rc = TRAIN_FAILED;
+	t->row = calloc(d.n ? d.n : 1, sizeof(*t->row));
+	t->valid = calloc(d.n ? d.n : 1, 1);
+	if (t->row == NULL || t->valid == NULL)
+		goto out;
+	for (size_t i = 0; i < d.n; i++) {
+		if (d.label[i] != NULL && json_object_set(d.row[i], target, d.label[i]) == -1)
+			goto out;
+		t->row[i] = json_incref(d.row[i]);
+	}
+	for (size_t k = 0; k < sp.nvalid; k++)
+		t->valid[sp.valid[k]] = 1;
+	t->n = d.n;
+	t->csv = d.csv;
+	t->col = d.col;
+	t->ncol = d.ncol;
+	d.col = NULL;
+	d.ncol = 0;
+	memcpy(t->sha256, d.sha256, sizeof(t->sha256));
+	rc = 0;
+out:
+	free(sp.train);
+	free(sp.valid);
+	data_free(&d);
+	if (rc != 0)
+		train_table_free(t);
+	return rc;
+}
+
+void
+train_table_free(struct train_table *t)
+{
+	for (size_t i = 0; t->row != NULL && i < t->n; i++)
+		json_decref(t->row[i]);
+	for (size_t i = 0; i < t->ncol; i++)
+		free(t->col[i]);
+	free(t->row);
+	free(t->valid);
+	free(t->col);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+train_features(const struct spec *s, json_t *const *rows, size_t n, const char *target,
+    const char *what, float **x, float **y)
+{
+	struct data d;
+	struct matrix m = { NULL, NULL, 0, 0 };
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	int rc = TRAIN_FAILED;
+
+	memset(&d, 0, sizeof(d));
+	d.path = d.base = what;
+	*x = *y = NULL;
+	if (idx == NULL || data_alloc(&d, n) == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_object_get(rows[i], target);
+
+		if ((d.row[i] = json_copy(rows[i])) == NULL)
+			goto out;
+		d.n = i + 1;
+		json_object_del(d.row[i], target);
+		d.label[i] = v != NULL && !json_is_null(v) ? json_incref(v) : NULL;
+		d.line[i] = (long)i + 1;
+		idx[i] = i;
+	}
+	if ((rc = build_matrix(&d, s, idx, n, &m, target)) != 0)
+		goto out;
+	*x = m.x;
+	*y = m.y;
+	m.x = m.y = NULL;
+out:
+	matrix_free(&m);
+	free(idx);
 	data_free(&d);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "migrate.h"
 #include "registry.h"
+#include "retrain.h"
 #include "train.h"
 
 static void
@@ -42,6 +43,11 @@ usage(FILE *f)
 	    "  drift --model NAME [--window 7d] [--version V]   compare recent predictions\n"
 	    "                                        with the references; exit 0 no drift,\n"
 	    "                                        3 dataset drift, 1 failed, 2 usage\n"
+	    "  train --data FILE --target COL ...    train and log a booster (train --help)\n"
+	    "  retrain --model NAME [--data FILE] [--include-feedback] [--min-improvement X]\n"
+	    "                                        retrain the serving version, promote only\n"
+	    "                                        when better; exit 0 promoted, 3 not,\n"
+	    "                                        4 locked (retrain --help)\n"
 	    "\n"
 	    "migrate and user work on the database; the config is found as verdictd\n"
 	    "finds it: --config, $VERDICT_CONFIG, ./var/verdict.conf (a checkout's local\n"
@@ -602,6 +608,8 @@ main(int argc, char *argv[])
 		return cmd_drift(argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "train"))
 		return train_main(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "retrain"))
+		return retrain_main(argc - optind, argv + optind);
 	if (cfgpath == NULL)
 		cfgpath = config_find();
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) == -1) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,53 @@ run(const char *what, const char *cmd, char *out, size_t outlen)
 }
 
 int
+fx_vega_datasets(char *dir, size_t len)
+{
+	const char *src = getenv("VERDICT_SRCDIR");
+	char cmd[4096];
+
+	if (src == NULL || src[0] == '\0')
+		src = ".";
+	if (strchr(src, '\'') != NULL) {
+		fprintf(stderr, "fixtures: quotes in VERDICT_SRCDIR\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s/deploy/fetch-data' vega-datasets", src);
+	if (run("deploy/fetch-data", cmd, dir, len) == -1 || dir[0] == '\0' ||
+	    strchr(dir, '\'') != NULL) {
+		fprintf(stderr, "fixtures: deploy/fetch-data vega-datasets gave no data "
+		    "directory (it needs npm and the npm registry, or a filled "
+		    "VERDICT_DATA_CACHE)\n");
+		return -1;
+	}
+	return 0;
+}
+
+void
+fx_verdict(struct fx_cli *r, const char *cwd, const char *args, ...)
+{
+	const char *b = getenv("VERDICT_BUILDDIR");
+	char cmd[16384], a[8192];
+	va_list ap;
+	FILE *p;
+	size_t n = 0, got;
+	int st;
+
+	va_start(ap, args);
+	ck_assert_int_lt(vsnprintf(a, sizeof(a), args, ap), (int)sizeof(a));
+	va_end(ap);
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "cd '%s' && env -u VERDICT_URL -u "
+	    "VERDICT_TOKEN -u MLFLOW_TRACKING_URI '%s/src/verdict' %s </dev/null 2>&1", cwd,
+	    b != NULL && *b != '\0' ? b : ".", a), (int)sizeof(cmd));
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	while ((got = fread(r->out + n, 1, sizeof(r->out) - 1 - n, p)) > 0)
+		n += got;
+	r->out[n] = '\0';
+	st = pclose(p);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
 fx_reference_models(char *refdir, size_t refdirlen)
 {
 	const char *src = getenv("VERDICT_SRCDIR"), *py = getenv("VERDICT_PYTHON");
@@ -279,14 +327,8 @@ fx_reference_models(char *refdir, size_t refdirlen)
 		    "root, or point VERDICT_PYTHON at a python3 that has them\n", py);
 		return -1;
 	}
-	snprintf(cmd, sizeof(cmd), "'%s/deploy/fetch-data' vega-datasets", src);
-	if (run("deploy/fetch-data", cmd, data, sizeof(data)) == -1 || data[0] == '\0' ||
-	    strchr(data, '\'') != NULL) {
-		fprintf(stderr, "fixtures: deploy/fetch-data vega-datasets gave no data "
-		    "directory (it needs npm and the npm registry, or a filled "
-		    "VERDICT_DATA_CACHE)\n");
+	if (fx_vega_datasets(data, sizeof(data)) == -1)
 		return -1;
-	}
 	snprintf(cmd, sizeof(cmd), "'%s' '%s/tests/integration/train-reference.py' '%s' '%s' "
 	    ">&2", py, src, data, refdir);
 	if (run("train-reference.py", cmd, NULL, 0) == -1)
@@ -300,7 +342,7 @@ fx_reference_cleanup(const char *refdir)
 	if (refdir == NULL || refdir[0] == '\0')
 		return;
 	if (getenv("VERDICT_KEEP_TEST_DIR") != NULL)
-		fprintf(stderr, "fixtures: reference models kept in %s\n", refdir);
+		fprintf(stderr, "fixtures: files kept in %s\n", refdir);
 	else
 		nftw(refdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

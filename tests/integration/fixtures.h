@@ -49,7 +49,27 @@ double fx_db_num(const char *sql, const char *param);
  */
 int fx_reference_models(char *dir, size_t dirlen);
 
-/* Removes dir (unless $VERDICT_KEEP_TEST_DIR); safe with "". */
+/*
+ * deploy/fetch-data vega-datasets: the data set's directory (cached in
+ * $VERDICT_DATA_CACHE) into dir. Call from main(). 0, or -1 after saying why.
+ */
+int fx_vega_datasets(char *dir, size_t len);
+
+/* What a CLI command printed (stdout and stderr together) and its exit status (-1: no exit). */
+struct fx_cli {
+	int status;
+	char out[65536];
+};
+
+/*
+ * Runs `cd CWD && verdict ARGS </dev/null 2>&1` ($VERDICT_BUILDDIR/src/verdict)
+ * with no VERDICT_URL, VERDICT_TOKEN or MLFLOW_TRACKING_URI from the test's
+ * environment; args is a printf format (quote paths with '...').
+ */
+void fx_verdict(struct fx_cli *r, const char *cwd, const char *args, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Removes dir, a reference or a test's own directory (unless $VERDICT_KEEP_TEST_DIR); safe with "". */
 void fx_reference_cleanup(const char *dir);
 
 /* A whole file (at most 256 MiB), NUL-terminated; caller frees. NULL when unreadable. */
