@@ -47,7 +47,8 @@ static const char usage_text[] =
     "           [--early-stopping N] [--out DIR] [--split-out FILE]\n"
     "           [--tracking-uri URL] [--url URL]\n"
     "           [--token TOKEN | --user USER --password-stdin]\n"
-    "           [--register NAME [--stage STAGE | --alias ALIAS]] [--quiet | --verbose]\n"
+    "           [--register NAME [--stage STAGE | --alias ALIAS]] [--no-tracking]\n"
+    "           [--quiet | --verbose]\n"
     "\n"
     "Trains an XGBoost booster on FILE (CSV with a header, a JSON array of objects,\n"
     "or one JSON object per line) through the feature spec serving uses, logs the\n"
@@ -72,6 +73,8 @@ static const char usage_text[] =
     "  --url URL              verdict (else $VERDICT_URL, else ./var/stack.env)\n"
     "  --register NAME        register the model as NAME's next version, linked\n"
     "                         to the run; --stage or --alias then\n"
+    "  --no-tracking          log nothing anywhere: no MLflow call, only the model\n"
+    "                         files in DIR (not with --register or --tracking-uri)\n"
     "  --quiet | --verbose    no progress / every iteration and every call\n"
     "\n"
     "Exit status: 0 done; 1 the server, the disk or XGBoost failed (the run is\n"
@@ -88,7 +91,7 @@ struct opts {
 	double valid_fraction;
 	long rounds, early_stop;
 	unsigned long long seed;
-	int infer, quiet, verbose;
+	int infer, quiet, verbose, no_tracking;
 	struct cli_remote rm;
 };
 
@@ -1157,6 +1160,7 @@ struct trk {
 	struct client *c;
 	char exp_id[64], run_id[64], art_path[512];
 	int verbose;
+	int off;                /* --no-tracking: every call succeeds without being made */
 	char err[ERR_MAX];
 	json_t *pending;        /* metrics not yet sent */
 	long long last_flush;
@@ -1177,6 +1181,10 @@ mlflow(struct trk *t, const char *endpoint, const char *query, json_t *body, int
 
 	if (out != NULL)
 		*out = NULL;
+	if (t->off) {
+		json_decref(body);
+		return 0;
+	}
 	snprintf(path, sizeof(path), "/api/2.0/mlflow/%s%s%s", endpoint, query ? "?" : "",
 	    query ? query : "");
 	if (t->verbose)
@@ -1632,6 +1640,8 @@ static int
 upload_artifacts(struct trk *t, const char *dir, const char *const *files, size_t n,
     int quiet)
 {
+	if (t->off)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char local[PATH_MAX], path[2048], seg[512];
 		struct client_resp r;
@@ -1768,6 +1778,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->quiet = 1;
 			else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
 				o->verbose = 1;
+			else if (!strcmp(argv[i], "--no-tracking"))
+				o->no_tracking = 1;
 			else {
 				fprintf(stderr, CMD ": unexpected argument %s\n", argv[i]);
 				return -1;
@@ -1846,6 +1858,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->quiet && o->verbose) {
 		fprintf(stderr, CMD ": give --quiet or --verbose, not both\n");
+		return -1;
+	}
+	if (o->no_tracking && (o->reg_name != NULL || o->tracking != NULL)) {
+		fprintf(stderr, CMD ": --no-tracking goes with neither --register nor "
+		    "--tracking-uri\n");
 		return -1;
 	}
 	return 0;
@@ -2061,6 +2078,12 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	t.verbose = o->verbose;
 	t.pending = json_array();
 	t.last_flush = now_ms();
+	if (o->no_tracking) {
+		/* No server assigns an id: this one only names the default --out. */
+		t.off = 1;
+		snprintf(t.run_id, sizeof(t.run_id), "untracked-%lld", now_ms());
+		goto started;
+	}
 	if (trk_experiment(&t, o->experiment) == -1) {
 		fprintf(stderr, CMD ": experiment '%s': %s\n", o->experiment, t.err);
 		goto out_norun;
@@ -2093,6 +2116,7 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	}
 	json_decref(out);
 	out = NULL;
+started:
 	/* From here on a run exists: an interrupt marks it KILLED instead of leaving it RUNNING. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -2465,6 +2489,8 @@ train_main(int argc, char **argv)
 	}
 
 	/* The servers: tracking (any MLflow), and verdict for --register. */
+	if (o.no_tracking)
+		goto train;
 	rc = TRAIN_BAD_INPUT;
 	have_vurl = cli_server_url(&o.rm, vurl, sizeof(vurl)) == 0;
 	turl = o.tracking;
@@ -2489,6 +2515,7 @@ train_main(int argc, char **argv)
 	    (o.reg_name != NULL && (vc = cli_client(CMD, vurl, &cr)) == NULL))
 		goto out;
 	cli_creds_wipe(&cr);
+train:
 	{
 		struct job j = { &o, &d, s, spec_text, &sp, &mt, &mv, &ps };
 
