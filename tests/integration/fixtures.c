@@ -123,6 +123,18 @@ fx_runs_of(const char *hdr, const char *name)
 	return runs;
 }
 
+json_t *
+fx_run_value(json_t *run, const char *kind, const char *key)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(json_object_get(json_object_get(run, "data"), kind), i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "key")), key))
+			return json_object_get(t, "value");
+	return NULL;
+}
+
 void
 fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
     const char *spec)

@@ -29,6 +29,10 @@ json_t *fx_json(const char *hdr, const char *method, const char *path, const cha
  * always an array; caller decrefs); NULL when there is no such experiment. */
 json_t *fx_runs_of(const char *hdr, const char *name);
 
+/* The value of key among a runs/get or runs/search run's data.<kind> ("tags",
+ * "params", "metrics": [{key, value}]), borrowed from run; NULL when absent. */
+json_t *fx_run_value(json_t *run, const char *kind, const char *key);
+
 /* Creates a model and uploads booster + spec as its next version (asserts 201). */
 void fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
     const char *spec);

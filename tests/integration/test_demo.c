@@ -61,14 +61,10 @@ demo_runs(void)
 static double
 final_metric(json_t *run, const char *key)
 {
-	size_t i;
-	json_t *m;
+	json_t *v = fx_run_value(run, "metrics", key);
 
-	json_array_foreach(json_object_get(json_object_get(run, "data"), "metrics"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "key")), key))
-			return json_number_value(json_object_get(m, "value"));
-	ck_abort_msg("run has no metric %s", key);
-	return 0;
+	ck_assert_msg(json_is_number(v), "run has no metric %s", key);
+	return json_number_value(v);
 }
 
 /* The model's versions (caller decrefs the model object, returned). */
@@ -103,7 +99,7 @@ START_TEST(production_is_best_run_of_search)
 	json_t *m = model(), *runs = demo_runs(), *v, *run, *prod = NULL;
 	const char *prod_run = NULL, *best_run = NULL;
 	double best = 1e300;
-	size_t i, k;
+	size_t i;
 
 	ck_assert_int_eq(json_array_size(json_object_get(m, "versions")), 1);
 	json_array_foreach(json_object_get(m, "versions"), i, v)
@@ -114,14 +110,11 @@ START_TEST(production_is_best_run_of_search)
 	ck_assert_ptr_nonnull(prod_run);
 	ck_assert_int_eq(json_array_size(json_object_get(runs, "runs")), RUNS);
 	json_array_foreach(json_object_get(runs, "runs"), i, run) {
-		json_t *info = json_object_get(run, "info"), *t;
-		const char *rows = NULL;
+		json_t *info = json_object_get(run, "info");
+		const char *rows = json_string_value(fx_run_value(run, "tags", "verdict.data.rows"));
 		double loss;
 
 		ck_assert_str_eq(json_string_value(json_object_get(info, "status")), "FINISHED");
-		json_array_foreach(json_object_get(json_object_get(run, "data"), "tags"), k, t)
-			if (!strcmp(json_string_value(json_object_get(t, "key")), "verdict.data.rows"))
-				rows = json_string_value(json_object_get(t, "value"));
 		ck_assert_ptr_nonnull(rows);
 		ck_assert_str_eq(rows, "10000");
 		loss = final_metric(run, "logloss");

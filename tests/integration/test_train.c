@@ -72,25 +72,13 @@ runs_of(const char *name)
 static const char *
 tag(json_t *run, const char *k)
 {
-	size_t i;
-	json_t *t;
-
-	json_array_foreach(json_object_get(json_object_get(run, "data"), "tags"), i, t)
-		if (!strcmp(json_string_value(json_object_get(t, "key")), k))
-			return json_string_value(json_object_get(t, "value"));
-	return NULL;
+	return json_string_value(fx_run_value(run, "tags", k));
 }
 
 static const char *
 param(json_t *run, const char *k)
 {
-	size_t i;
-	json_t *t;
-
-	json_array_foreach(json_object_get(json_object_get(run, "data"), "params"), i, t)
-		if (!strcmp(json_string_value(json_object_get(t, "key")), k))
-			return json_string_value(json_object_get(t, "value"));
-	return NULL;
+	return json_string_value(fx_run_value(run, "params", k));
 }
 
 /* Runs train-python.py with args; its JSON answer (caller decrefs). */
