@@ -50,8 +50,8 @@ static const char usage_text[] =
     "           [--valid-data FILE] [--result-out FILE]\n"
     "           [--tracking-uri URL] [--url URL]\n"
     "           [--token TOKEN | --user USER --password-stdin]\n"
-    "           [--register NAME [--stage STAGE | --alias ALIAS]] [--quiet | --verbose]\n"
-    "           [--search N --space FILE [--register-best K]]\n"
+    "           [--register NAME [--stage STAGE | --alias ALIAS]] [--no-tracking]\n"
+    "           [--search N --space FILE [--register-best K]] [--quiet | --verbose]\n"
     "\n"
     "Trains an XGBoost booster on FILE (CSV with a header, a JSON array of objects,\n"
     "or one JSON object per line) through the feature spec serving uses, logs the\n"
@@ -79,6 +79,8 @@ static const char usage_text[] =
     "  --url URL              verdict (else $VERDICT_URL, else ./var/stack.env)\n"
     "  --register NAME        register the model as NAME's next version, linked\n"
     "                         to the run; --stage or --alias then\n"
+    "  --no-tracking          log nothing anywhere: no MLflow call, only the model\n"
+    "                         files in DIR (not with --register or --tracking-uri)\n"
     "  --quiet | --verbose    no progress / every iteration and every call\n"
     "  --search N             random search: N trials, each a child run of one\n"
     "                         parent run, with the --param values overridden by\n"
@@ -108,7 +110,7 @@ struct opts {
 	double valid_fraction;
 	long rounds, early_stop;
 	unsigned long long seed;
-	int infer, quiet, verbose;
+	int infer, quiet, verbose, no_tracking;
 	struct cli_remote rm;
 	const char *space;      /* --search: the space file, the trials, how many to register */
 	long search, register_best;
@@ -1198,6 +1200,7 @@ struct trk {
 	struct client *c;
 	char exp_id[64], run_id[64], art_path[512];
 	int verbose;
+	int off;                /* --no-tracking: every call succeeds without being made */
 	char err[ERR_MAX];
 	json_t *pending;        /* metrics not yet sent */
 	long long last_flush;
@@ -1218,6 +1221,10 @@ mlflow(struct trk *t, const char *endpoint, const char *query, json_t *body, int
 
 	if (out != NULL)
 		*out = NULL;
+	if (t->off) {
+		json_decref(body);
+		return 0;
+	}
 	snprintf(path, sizeof(path), "/api/2.0/mlflow/%s%s%s", endpoint, query ? "?" : "",
 	    query ? query : "");
 	if (t->verbose)
@@ -1717,6 +1724,8 @@ static int
 upload_artifacts(struct trk *t, const char *dir, const char *const *files, size_t n,
     int quiet)
 {
+	if (t->off)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char local[PATH_MAX], path[2048], seg[512];
 		struct client_resp r;
@@ -1859,6 +1868,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->quiet = 1;
 			else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
 				o->verbose = 1;
+			else if (!strcmp(argv[i], "--no-tracking"))
+				o->no_tracking = 1;
 			else {
 				fprintf(stderr, CMD ": unexpected argument %s\n", argv[i]);
 				return -1;
@@ -1968,6 +1979,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->quiet && o->verbose) {
 		fprintf(stderr, CMD ": give --quiet or --verbose, not both\n");
+		return -1;
+	}
+	if (o->no_tracking && (o->reg_name != NULL || o->tracking != NULL || o->search > 0 ||
+	    o->result_out != NULL)) {
+		fprintf(stderr, CMD ": --no-tracking goes with neither --register, --tracking-uri, "
+		    "--search nor --result-out\n");
 		return -1;
 	}
 	return 0;
@@ -2226,7 +2243,11 @@ run_job(struct job *j, struct client *tc, struct client *vc)
 	t.verbose = o->verbose;
 	t.pending = json_array();
 	t.last_flush = now_ms();
-	if (trk_start(&t, o->experiment, run_tags(j)) != 0)
+	if (o->no_tracking) {
+		/* No server assigns an id: this one only names the default --out. */
+		t.off = 1;
+		snprintf(t.run_id, sizeof(t.run_id), "untracked-%lld", now_ms());
+	} else if (trk_start(&t, o->experiment, run_tags(j)) != 0)
 		goto out_norun;
 	if (j->res != NULL)
 		snprintf(j->res->run_id, sizeof(j->res->run_id), "%s", t.run_id);
@@ -2856,6 +2877,8 @@ train_main(int argc, char **argv)
 	}
 
 	/* The servers: tracking (any MLflow), and verdict for --register. */
+	if (o.no_tracking)
+		goto train;
 	rc = TRAIN_BAD_INPUT;
 	have_vurl = cli_server_url(&o.rm, vurl, sizeof(vurl)) == 0;
 	turl = o.tracking;
@@ -2880,6 +2903,7 @@ train_main(int argc, char **argv)
 	    (o.reg_name != NULL && (vc = cli_client(CMD, vurl, &cr)) == NULL))
 		goto out;
 	cli_creds_wipe(&cr);
+train:
 	{
 		struct job j = { &o, &d, s, spec_text, &sp, &mt, &mv, &ps,
 			o.valid_data != NULL ? &dv : NULL, NULL, NULL };

@@ -33,7 +33,7 @@ usage(FILE *f)
 	    "  user passwd NAME [--password-stdin]   set a password (prompts on a tty)\n"
 	    "  user list                             list accounts\n"
 	    "  model register NAME --booster FILE --spec FILE [--stage STAGE]\n"
-	    "        [--alias ALIAS] [--archive-existing] [--description TEXT]\n"
+	    "        [--alias ALIAS] [--archive-existing] [--description TEXT] [--run-id RUN]\n"
 	    "                                        upload a booster and its feature spec\n"
 	    "                                        as NAME's next version (creating NAME),\n"
 	    "                                        then set its stage and alias\n"
@@ -209,7 +209,7 @@ out:
 static const char register_usage[] =
     "usage: verdict model register NAME --booster FILE --spec FILE [--stage STAGE]\n"
     "           [--alias ALIAS] [--archive-existing] [--description TEXT]\n"
-    "           [--url URL] [--token TOKEN | --user USER --password-stdin]\n";
+    "           [--run-id RUN] [--url URL] [--token TOKEN | --user USER --password-stdin]\n";
 
 /*
  * Creates NAME unless it exists, uploads the booster and spec as its next
@@ -236,7 +236,8 @@ cmd_model_register(int argc, char **argv)
 		    (o = cli_opt_value(argc, argv, &i, "--spec", &v.spec)) == 0 &&
 		    (o = cli_opt_value(argc, argv, &i, "--stage", &v.stage)) == 0 &&
 		    (o = cli_opt_value(argc, argv, &i, "--alias", &v.alias)) == 0 &&
-		    (o = cli_opt_value(argc, argv, &i, "--description", &v.description)) == 0) {
+		    (o = cli_opt_value(argc, argv, &i, "--description", &v.description)) == 0 &&
+		    (o = cli_opt_value(argc, argv, &i, "--run-id", &v.run_id)) == 0) {
 			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 				fputs(register_usage, stdout);
 				return 0;

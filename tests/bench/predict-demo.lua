@@ -1,6 +1,6 @@
 -- predict-demo.lua: wrk script for tests/bench/run-scrape. A bearer-authenticated
--- single-row POST /api/models/$MODEL/predict for the demo flights model
--- (deploy/demo): a number, a one-hot category and a datetime.
+-- single-row POST /api/models/$MODEL/predict for the synthetic flights model
+-- (tests/bench/flights-spec.json): a number, a one-hot category and a datetime.
 -- env: TOKEN (access token, required), MODEL (registered model name, required).
 local token, model = os.getenv("TOKEN"), os.getenv("MODEL")
 if token == nil or token == "" or model == nil or model == "" then

@@ -84,6 +84,58 @@ fx_call(const char *hdr, const char *method, const char *path, const char *conte
 	return r->status;
 }
 
+json_t *
+fx_json(const char *hdr, const char *method, const char *path, const char *body, long *status)
+{
+	struct http_resp r;
+	json_t *j;
+
+	*status = fx_call(hdr, method, path, body ? "application/json" : NULL, body, &r);
+	j = http_json(&r);
+	http_resp_free(&r);
+	return j;
+}
+
+json_t *
+fx_runs_of(const char *hdr, const char *name)
+{
+	char path[512], body[256];
+	long st;
+	json_t *e = NULL, *runs;
+	const char *id;
+
+	snprintf(path, sizeof(path), "/api/2.0/mlflow/experiments/get-by-name?"
+	    "experiment_name=%s", name);
+	e = fx_json(hdr, "GET", path, NULL, &st);
+	if (st == 404) {
+		json_decref(e);
+		return NULL;
+	}
+	ck_assert_int_eq(st, 200);
+	id = json_string_value(json_object_get(json_object_get(e, "experiment"),
+	    "experiment_id"));
+	ck_assert_ptr_nonnull(id);
+	snprintf(body, sizeof(body), "{\"experiment_ids\":[\"%s\"],\"max_results\":1000}", id);
+	runs = fx_json(hdr, "POST", "/api/2.0/mlflow/runs/search", body, &st);
+	ck_assert_int_eq(st, 200);
+	json_decref(e);
+	if (json_object_get(runs, "runs") == NULL)
+		json_object_set_new(runs, "runs", json_array());
+	return runs;
+}
+
+json_t *
+fx_run_value(json_t *run, const char *kind, const char *key)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(json_object_get(json_object_get(run, "data"), kind), i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "key")), key))
+			return json_object_get(t, "value");
+	return NULL;
+}
+
 void
 fx_model(const char *hdr, const char *name, const char *booster, size_t blen,
     const char *spec)

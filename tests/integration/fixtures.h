@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "harness.h"
@@ -18,6 +19,19 @@ int fx_account(const char *username, int admin, char *hdr, size_t hdrlen);
 /* One request as the account whose header is hdr (NULL: anonymous); returns the status. */
 long fx_call(const char *hdr, const char *method, const char *path,
     const char *content_type, const char *body, struct http_resp *r);
+
+/* A JSON request (body NULL: none) as hdr's account: the answer parsed (caller
+ * decrefs; NULL when it is not JSON), its status in *status. */
+json_t *fx_json(const char *hdr, const char *method, const char *path, const char *body,
+    long *status);
+
+/* The runs/search answer for experiment name's runs, as hdr's account ("runs"
+ * always an array; caller decrefs); NULL when there is no such experiment. */
+json_t *fx_runs_of(const char *hdr, const char *name);
+
+/* The value of key among a runs/get or runs/search run's data.<kind> ("tags",
+ * "params", "metrics": [{key, value}]), borrowed from run; NULL when absent. */
+json_t *fx_run_value(json_t *run, const char *kind, const char *key);
 
 /* Creates a model and uploads booster + spec as its next version (asserts 201). */
 void fx_model(const char *hdr, const char *name, const char *booster, size_t blen,

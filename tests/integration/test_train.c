@@ -60,66 +60,26 @@ run(struct run *r, const char *args, ...)
 static json_t *
 call(const char *method, const char *path, const char *body, long *status)
 {
-	struct http_resp r;
-	json_t *j;
-
-	*status = fx_call(hdr, method, path, body ? "application/json" : NULL, body, &r);
-	j = http_json(&r);
-	http_resp_free(&r);
-	return j;
+	return fx_json(hdr, method, path, body, status);
 }
 
 /* The runs of experiment name (caller decrefs); NULL when it does not exist. */
 static json_t *
 runs_of(const char *name)
 {
-	char path[512], body[256];
-	long st;
-	json_t *e = NULL, *runs;
-	const char *id;
-
-	snprintf(path, sizeof(path), "/api/2.0/mlflow/experiments/get-by-name?"
-	    "experiment_name=%s", name);
-	e = call("GET", path, NULL, &st);
-	if (st == 404) {
-		json_decref(e);
-		return NULL;
-	}
-	ck_assert_int_eq(st, 200);
-	id = json_string_value(json_object_get(json_object_get(e, "experiment"),
-	    "experiment_id"));
-	snprintf(body, sizeof(body), "{\"experiment_ids\":[\"%s\"]}", id);
-	runs = call("POST", "/api/2.0/mlflow/runs/search", body, &st);
-	ck_assert_int_eq(st, 200);
-	json_decref(e);
-	if (json_object_get(runs, "runs") == NULL)
-		json_object_set_new(runs, "runs", json_array());
-	return runs;
-}
-
-/* The entry {"key": k, "value": ...} of the run's data.<list> (tags, params, metrics), or NULL. */
-static json_t *
-entry(json_t *run, const char *list, const char *k)
-{
-	size_t i;
-	json_t *t;
-
-	json_array_foreach(json_object_get(json_object_get(run, "data"), list), i, t)
-		if (!strcmp(json_string_value(json_object_get(t, "key")), k))
-			return t;
-	return NULL;
+	return fx_runs_of(hdr, name);
 }
 
 static const char *
 tag(json_t *run, const char *k)
 {
-	return json_string_value(json_object_get(entry(run, "tags", k), "value"));
+	return json_string_value(fx_run_value(run, "tags", k));
 }
 
 static const char *
 param(json_t *run, const char *k)
 {
-	return json_string_value(json_object_get(entry(run, "params", k), "value"));
+	return json_string_value(fx_run_value(run, "params", k));
 }
 
 /* Runs train-python.py with args; its JSON answer (caller decrefs). */
@@ -591,6 +551,34 @@ START_TEST(help_and_usage)
 	    "--register m --alias latest");
 	ck_assert_exit(&r, 2);
 	ck_assert_out(&r, "--alias must be");
+	run(&r, "train --data x.csv --target y --task regression --infer-spec --experiment e "
+	    "--register m --no-tracking");
+	ck_assert_exit(&r, 2);
+	ck_assert_out(&r, "--no-tracking goes with neither --register");
+}
+END_TEST
+
+/*
+ * --no-tracking with a reachable server at hand: the model files are
+ * written, and the server never hears of the experiment.
+ */
+START_TEST(no_tracking_writes_model_and_logs_nothing)
+{
+	static const char *const files[] = { "model/model.ubj", "model/spec.json",
+		"model/MLmodel", "feature_importance.json" };
+	struct run r;
+	char path[PATH_MAX + 64];
+
+	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	    "--infer-spec --spec-out nt.spec.json --experiment untracked --rounds 20 "
+	    "--no-tracking --out nt --url %s --token %s", datadir, harness_url(), token);
+	ck_assert_exit(&r, 0);
+	ck_assert_out(&r, "model in nt");
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		snprintf(path, sizeof(path), "%s/nt/%s", tmpdir, files[i]);
+		ck_assert_msg(access(path, R_OK) == 0, "%s was not written", path);
+	}
+	ck_assert_ptr_null(runs_of("untracked"));
 }
 END_TEST
 
@@ -635,9 +623,9 @@ info_of(json_t *run, const char *k)
 static double
 metric(json_t *run, const char *k)
 {
-	json_t *m = entry(run, "metrics", k);
+	json_t *m = fx_run_value(run, "metrics", k);
 
-	return m != NULL ? json_number_value(json_object_get(m, "value")) : NAN;
+	return m != NULL ? json_number_value(m) : NAN;
 }
 
 static double
@@ -1164,6 +1152,7 @@ main(void)
 	    (int)ARRAY_LEN(bad_cases));
 	tcase_add_test(tc, failure_mid_training_marks_run_failed);
 	tcase_add_test(tc, help_and_usage);
+	tcase_add_test(tc, no_tracking_writes_model_and_logs_nothing);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(ts, 300);
 	tcase_add_test(ts, search_logs_children_under_a_parent);

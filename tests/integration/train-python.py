@@ -7,8 +7,9 @@
 #   FILE    the CSV or JSON data verdict trained on
 #   SPEC    the spec verdict used (--spec-out of --infer-spec)
 #   SPLIT   verdict's --split-out: {"train": [row indices], "valid": [...]}
-# Prints one JSON object: metric, best_iteration, best_score and the
-# validation metrics at the best iteration.
+# Prints one JSON object: metric, best_iteration, best_score, the
+# validation metrics at the best iteration, and train_seconds (xgb.train's
+# wall time alone, for tests/bench/train).
 #
 # The features are computed here from the spec, independently of verdict's
 # C code (datetime parts come from train-reference.py); the booster
@@ -22,6 +23,7 @@ import json
 import math
 import os
 import sys
+import time
 
 import numpy as np
 import xgboost as xgb
@@ -166,9 +168,11 @@ def main():
         callbacks.append(xgb.callback.EarlyStopping(rounds=a.early_stopping,
                                                     metric_name=metrics[0],
                                                     data_name="valid"))
+    t0 = time.monotonic()
     bst = xgb.train(params, dtrain, num_boost_round=a.rounds,
                     evals=[(dtrain, "train"), (dvalid, "valid")],
                     evals_result=history, callbacks=callbacks, verbose_eval=False)
+    train_seconds = time.monotonic() - t0
     n = len(history["valid"][metrics[0]])
     best = bst.best_iteration if a.early_stopping > 0 else n - 1
     json.dump({
@@ -177,6 +181,7 @@ def main():
         "best_iteration": best,
         "best_score": history["valid"][metrics[0]][best],
         "valid": {m: history["valid"][m][best] for m in metrics},
+        "train_seconds": train_seconds,
     }, sys.stdout)
     sys.stdout.write("\n")
     return 0
