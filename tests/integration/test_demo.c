@@ -1,4 +1,4 @@
-/* test_demo.c: deploy/up's hooks (10-admin, 20-demo-model) run against a harness stack as deploy/up runs them — the demo model is trained on the public flights data, its best run of a four-run search is in Production, it answers the README's example, and a second run trains nothing. */
+/* test_demo.c: deploy/up's hooks (10-admin, 20-demo-model) run against a harness stack as deploy/up runs them — the demo model is trained on the public flights data, the best trial of its four-trial search is in Production, it answers the README's example, and a second run trains nothing. */
 #include <check.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,7 +13,8 @@
 
 #define MODEL "flights"
 #define EXPERIMENT "demo-flights"
-#define RUNS 4                  /* the parameter sets the hook tries */
+#define TRIALS 4                /* the hook's --search N */
+#define RUNS (TRIALS + 1)       /* and their parent run */
 
 static char hdr[300], srcdir[PATH_MAX], builddir[PATH_MAX];
 static char first_out[65536];   /* what the first run of the hooks printed */
@@ -83,7 +84,7 @@ model(void)
 START_TEST(hooks_succeed)
 {
 	ck_assert_msg(first_status == 0, "the hooks exited %d:\n%s", first_status, first_out);
-	ck_assert_msg(strstr(first_out, "registering run") != NULL, "no registration:\n%s",
+	ck_assert_msg(strstr(first_out, "registered as " MODEL) != NULL, "no registration:\n%s",
 	    first_out);
 	ck_assert_msg(strstr(first_out, "/api/models/" MODEL "/predict") != NULL,
 	    "no prediction hint:\n%s", first_out);
@@ -91,15 +92,16 @@ START_TEST(hooks_succeed)
 END_TEST
 
 /*
- * The Production version is the run with the lowest validation logloss of
- * the experiment's four finished runs, all trained on the flights rows.
+ * The Production version is the trial with the lowest validation logloss
+ * of the search's four finished child runs, all trained on the flights rows,
+ * and the parent run names it as its best.
  */
 START_TEST(production_is_best_run_of_search)
 {
 	json_t *m = model(), *runs = demo_runs(), *v, *run, *prod = NULL;
-	const char *prod_run = NULL, *best_run = NULL;
+	const char *prod_run = NULL, *best_run = NULL, *parent = NULL, *named = NULL;
 	double best = 1e300;
-	size_t i;
+	size_t i, trials = 0;
 
 	ck_assert_int_eq(json_array_size(json_object_get(m, "versions")), 1);
 	json_array_foreach(json_object_get(m, "versions"), i, v)
@@ -112,8 +114,19 @@ START_TEST(production_is_best_run_of_search)
 	json_array_foreach(json_object_get(runs, "runs"), i, run) {
 		json_t *info = json_object_get(run, "info");
 		const char *rows = json_string_value(fx_run_value(run, "tags", "verdict.data.rows"));
+		const char *up = json_string_value(fx_run_value(run, "tags", "mlflow.parentRunId"));
 		double loss;
 
+		if (up == NULL) {               /* the search's parent */
+			ck_assert_ptr_null(parent);
+			parent = json_string_value(json_object_get(info, "run_id"));
+			named = json_string_value(fx_run_value(run, "tags",
+			    "verdict.search.best_run_id"));
+			ck_assert_str_eq(json_string_value(json_object_get(info, "status")),
+			    "FINISHED");
+			continue;
+		}
+		trials++;
 		ck_assert_str_eq(json_string_value(json_object_get(info, "status")), "FINISHED");
 		ck_assert_ptr_nonnull(rows);
 		ck_assert_str_eq(rows, "10000");
@@ -124,7 +137,15 @@ START_TEST(production_is_best_run_of_search)
 			best_run = json_string_value(json_object_get(info, "run_id"));
 		}
 	}
+	ck_assert_int_eq(trials, TRIALS);
+	ck_assert_ptr_nonnull(parent);
+	json_array_foreach(json_object_get(runs, "runs"), i, run)
+		if (fx_run_value(run, "tags", "mlflow.parentRunId") != NULL)
+			ck_assert_str_eq(json_string_value(fx_run_value(run, "tags",
+			    "mlflow.parentRunId")), parent);
 	ck_assert_str_eq(prod_run, best_run);
+	ck_assert_ptr_nonnull(named);
+	ck_assert_str_eq(named, best_run);
 	json_decref(runs);
 	json_decref(m);
 }
@@ -185,7 +206,7 @@ START_TEST(second_run_trains_nothing)
 	rc = run_hooks(out, sizeof(out));
 	ck_assert_msg(rc == 0, "second run exited %d:\n%s", rc, out);
 	ck_assert_msg(strstr(out, "demo model: " MODEL " is registered") != NULL, "%s", out);
-	ck_assert_msg(strstr(out, "registering run") == NULL, "trained again:\n%s", out);
+	ck_assert_msg(strstr(out, "registered as") == NULL, "trained again:\n%s", out);
 	runs = demo_runs();
 	ck_assert_int_eq(json_array_size(json_object_get(runs, "runs")), RUNS);
 	m = model();
