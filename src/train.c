@@ -2063,11 +2063,15 @@ write_split(const char *path, const struct split *sp, char *err, size_t len)
 	return rc;
 }
 
-/* An MLflow metric key: letters, digits, _ - . / and space; anything else becomes '_'. */
+/*
+ * An MLflow metric key: letters, digits, _ - . / and space; anything else
+ * becomes '_'. A key longer than len is cut (metric names are short).
+ */
 static void
 metric_key(char *dst, size_t len, const char *prefix, const char *m)
 {
-	snprintf(dst, len, "%s%s", prefix, m);
+	if (snprintf(dst, len, "%s%s", prefix, m) < 0)
+		dst[0] = '\0';
 	for (char *p = dst; *p != '\0'; p++)
 		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./ ",
 		    *p) == NULL)
