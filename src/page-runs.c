@@ -94,6 +94,8 @@ path_url(struct req *r, const char *prefix, const char *rel)
 	const char *s = NULL;
 	int ok;
 
+	if (prefix == NULL)
+		return NULL;
 	buf_init(&b, 4 * ARTIFACT_PATH_MAX + 256);
 	ok = buf_adds(&b, prefix) == 0;
 	for (const char *p = rel; ok && *p != '\0';) {
@@ -115,6 +117,8 @@ tree_url(struct req *r, const char *run_id, const char *rel)
 	struct buf b;
 	const char *s = NULL;
 
+	if (rel == NULL)
+		return NULL;
 	buf_init(&b, 4 * ARTIFACT_PATH_MAX + 256);
 	if (buf_printf(&b, "/runs/%s", run_id) == 0 && (*rel == '\0' ||
 	    (buf_adds(&b, "?path=") == 0 && url_encode(&b, rel, strlen(rel)) == 0)) &&
