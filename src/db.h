@@ -483,9 +483,10 @@
 	    "WHERE run_id = $1 ORDER BY name, version") \
 	/* Per-pixel aggregation of one history: $3 'step' or 'time' picks x, $4 buckets. \
 	 * The bucket bounds come from the first and last points by step (index probes, \
-	 * not a scan); points outside them (timestamps out of step order) are clamped \
+	 * not a scan, made once: MATERIALIZED keeps the planner from re-running them \
+	 * per point); points outside them (timestamps out of step order) are clamped \
 	 * into the edge buckets, and each bucket reports its own exact x range. */ \
-	X(METRIC_BUCKETS, 1, "WITH b AS (SELECT f.step AS s0, f.timestamp AS t0, l.step AS s1, " \
+	X(METRIC_BUCKETS, 1, "WITH b AS MATERIALIZED (SELECT f.step AS s0, f.timestamp AS t0, l.step AS s1, " \
 	    "l.timestamp AS t1 FROM (SELECT step, timestamp FROM metrics WHERE run_uuid = $1 " \
 	    "AND key = $2 ORDER BY step, timestamp LIMIT 1) f, (SELECT step, timestamp FROM " \
 	    "metrics WHERE run_uuid = $1 AND key = $2 ORDER BY step DESC, timestamp DESC " \

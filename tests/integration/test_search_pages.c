@@ -1,6 +1,5 @@
 /* test_search_pages.c: runs/search sorted on a metric (the split query: runs with the metric by its index, then those without) walked page by page, against the order computed here from the data the test logged. */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +23,13 @@ static struct run {
 	char kind[2];
 } runs[NRUNS];
 
-/* POSTs body (printf) as JSON; *out gets the parsed answer. Returns the status. */
+/* POSTs a JSON body; *out (when non-NULL) gets the parsed answer. Returns the status. */
 static long
-post(json_t **out, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static long
-post(json_t **out, const char *path, const char *fmt, ...)
+call_json(const char *path, const char *body, json_t **out)
 {
-	static char body[1 << 16];
 	struct http_resp r;
-	va_list ap;
-	long st;
+	long st = fx_call(hdr, "POST", path, "application/json", body, &r);
 
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	st = fx_call(hdr, "POST", path, "application/json", body, &r);
 	if (out != NULL) {
 		*out = http_json(&r);
 		ck_assert_msg(*out != NULL, "%s: not JSON: %s", path, r.body);
@@ -56,10 +46,12 @@ post(json_t **out, const char *path, const char *fmt, ...)
 static void
 make_runs(void)
 {
+	char body[1024];
 	json_t *j;
 
-	ck_assert_int_eq(post(&j, "/api/2.0/mlflow/experiments/create", "{\"name\":"
-	    "\"search-pages-%d\"}", (int)getpid()), 200);   /* one per forked test */
+	/* One experiment per forked test. */
+	snprintf(body, sizeof(body), "{\"name\":\"search-pages-%d\"}", (int)getpid());
+	ck_assert_int_eq(call_json("/api/2.0/mlflow/experiments/create", body, &j), 200);
 	snprintf(exp_id, sizeof(exp_id), "%s", json_string_value(json_object_get(j,
 	    "experiment_id")));
 	json_decref(j);
@@ -73,9 +65,9 @@ make_runs(void)
 		u->score = (double)((i * 7) % 6) * 0.5;
 		u->loss = i * 0.1 + 0.05;
 		snprintf(u->kind, sizeof(u->kind), "%c", 'a' + i % 3);
-		ck_assert_int_eq(post(&j, "/api/2.0/mlflow/runs/create", "{\"experiment_id\":"
-		    "\"%s\",\"run_name\":\"%s\",\"start_time\":%lld}", exp_id, u->name,
-		    u->start), 200);
+		snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\",\"run_name\":\"%s\","
+		    "\"start_time\":%lld}", exp_id, u->name, u->start);
+		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/create", body, &j), 200);
 		snprintf(u->id, sizeof(u->id), "%s", json_string_value(json_object_get(
 		    json_object_get(json_object_get(j, "run"), "info"), "run_id")));
 		json_decref(j);
@@ -85,9 +77,9 @@ make_runs(void)
 			snprintf(metrics + strlen(metrics), sizeof(metrics) - strlen(metrics),
 			    ",{\"key\":\"score\",\"value\":%.1f,\"timestamp\":1,\"step\":0}",
 			    u->score);
-		ck_assert_int_eq(post(NULL, "/api/2.0/mlflow/runs/log-batch", "{\"run_id\":"
-		    "\"%s\",\"metrics\":[%s],\"params\":[{\"key\":\"kind\",\"value\":\"%s\"}]}",
-		    u->id, metrics, u->kind), 200);
+		snprintf(body, sizeof(body), "{\"run_id\":\"%s\",\"metrics\":[%s],\"params\":"
+		    "[{\"key\":\"kind\",\"value\":\"%s\"}]}", u->id, metrics, u->kind);
+		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/log-batch", body, NULL), 200);
 	}
 }
 
@@ -135,7 +127,7 @@ static void
 walk(const char *order_json, const char *filter, int max, const struct run **want,
     size_t nwant)
 {
-	char token[4096] = "", tokfield[4200];
+	char token[4096] = "", tokfield[4200], body[8192];
 	size_t got = 0;
 	int pages = 0;
 
@@ -145,9 +137,10 @@ walk(const char *order_json, const char *filter, int max, const struct run **wan
 		tokfield[0] = '\0';
 		if (token[0] != '\0')
 			snprintf(tokfield, sizeof(tokfield), ",\"page_token\":\"%s\"", token);
-		ck_assert_int_eq(post(&j, "/api/2.0/mlflow/runs/search", "{\"experiment_ids\":"
-		    "[\"%s\"],\"order_by\":%s,\"filter\":\"%s\",\"max_results\":%d%s}", exp_id,
-		    order_json, filter, max, tokfield), 200);
+		snprintf(body, sizeof(body), "{\"experiment_ids\":[\"%s\"],\"order_by\":%s,"
+		    "\"filter\":\"%s\",\"max_results\":%d%s}", exp_id, order_json, filter, max,
+		    tokfield);
+		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/search", body, &j), 200);
 		list = json_object_get(j, "runs");
 		ck_assert_msg(json_array_size(list) <= (size_t)max, "page larger than %d", max);
 		for (size_t k = 0; k < json_array_size(list); k++, got++) {
