@@ -89,10 +89,18 @@ page(long want, const char *fmt, ...)
 static int
 count(const char *hay, const char *needle)
 {
+	size_t k = strlen(needle), len = strlen(hay);
 	int n = 0;
 
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
+	/*
+	 * One pass: the sanitizer's strstr checks the whole rest of hay on every
+	 * call, which made counting the lines of a 6 MB CSV take minutes.
+	 */
+	for (size_t i = 0; k > 0 && i + k <= len; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, k) == 0) {
+			n++;
+			i += k - 1;
+		}
 	return n;
 }
 
