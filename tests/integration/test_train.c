@@ -22,35 +22,6 @@ static char hdr[300], token[200], verdict_bin[PATH_MAX], tmpdir[64], datadir[102
 static char srcdir[PATH_MAX], python[PATH_MAX];
 static pid_t main_pid;
 
-struct run {
-	int status;
-	char out[65536];
-};
-
-/* `cd TMP && verdict ARGS 2>&1`, no server from the environment. */
-static void PRINTF(2, 3)
-run(struct run *r, const char *args, ...)
-{
-	char cmd[16384], a[6000];
-	va_list ap;
-	FILE *p;
-	size_t n = 0, got;
-	int st;
-
-	va_start(ap, args);
-	ck_assert_int_lt(vsnprintf(a, sizeof(a), args, ap), (int)sizeof(a));
-	va_end(ap);
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "cd '%s' && env -u VERDICT_URL -u "
-	    "VERDICT_TOKEN -u MLFLOW_TRACKING_URI '%s' %s </dev/null 2>&1", tmpdir, verdict_bin,
-	    a), (int)sizeof(cmd));
-	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
-	while ((got = fread(r->out + n, 1, sizeof(r->out) - 1 - n, p)) > 0)
-		n += got;
-	r->out[n] = '\0';
-	st = pclose(p);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 #define ck_assert_out(r, s) ck_assert_msg(strstr((r)->out, (s)) != NULL, \
 	"output lacks \"%s\":\n%s", (s), (r)->out)
 #define ck_assert_exit(r, n) ck_assert_msg((r)->status == (n), \
@@ -87,7 +58,7 @@ static json_t *
 python_train(const char *args)
 {
 	char cmd[16384];
-	struct run r = { 0, "" };
+	struct fx_cli r = { 0, "" };
 	FILE *p;
 	size_t n;
 	json_t *j;
@@ -105,7 +76,7 @@ python_train(const char *args)
 
 /* The value after "valid NAME " in verdict train's summary line (not the progress lines). */
 static double
-summary_metric(const struct run *r, const char *name)
+summary_metric(const struct fx_cli *r, const char *name)
 {
 	char key[64];
 	const char *p = strstr(r->out, "rounds, kept iteration");
@@ -127,7 +98,7 @@ assert_close(const char *what, double ours, double theirs)
 
 /* The run id in "run ID: ..." of the summary (static buffer). */
 static const char *
-run_id_of(const struct run *r)
+run_id_of(const struct fx_cli *r)
 {
 	static char id[64];
 	const char *p = strstr(r->out, "\nrun ");
@@ -233,7 +204,7 @@ assert_serves_as_booster(const char *model, const char *dir, json_t *rows)
  */
 START_TEST(regression_by_time_matches_python_and_serves)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *py, *runs, *rn, *hist, *m, *ver, *split, *rows;
 	char path[2048], body[4096];
 	const char *id;
@@ -241,7 +212,7 @@ START_TEST(regression_by_time_matches_python_and_serves)
 	double ours;
 	size_t npoints, rounds;
 
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out reg.spec.json --experiment seattle-reg --run-name temp "
 	    "--valid-by date --early-stopping 8 --rounds 150 --param max_depth=4 --param eta=0.2 "
 	    "--split-out reg-split.json --out reg-out --register seattle_temp --stage Production "
@@ -347,11 +318,11 @@ END_TEST
 /* Five kinds of weather, a seeded shuffle split: mlogloss matches Python's. */
 START_TEST(multiclass_shuffle_matches_python)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *py, *spec_j, *runs, *rn;
 	char args[2048], sp[PATH_MAX];
 
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target weather --task multiclass "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target weather --task multiclass "
 	    "--infer-spec --spec-out mc.spec.json --experiment seattle-mc --valid-fraction 0.25 "
 	    "--seed 7 --early-stopping 10 --rounds 120 --param max_depth=5 --split-out "
 	    "mc-split.json --out mc-out --url %s --token %s --quiet", datadir, harness_url(),
@@ -387,7 +358,7 @@ END_TEST
  */
 START_TEST(binary_json_lines_matches_python)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *py, *spec_j;
 	char cmd[16384], sp[PATH_MAX];
 	size_t i;
@@ -402,7 +373,7 @@ START_TEST(binary_json_lines_matches_python)
 	    "        f.write(json.dumps(r) + \"\\n\")' '%s/data/flights-2k.json'", tmpdir, python,
 	    datadir), (int)sizeof(cmd));
 	ck_assert_int_eq(system(cmd), 0);
-	run(&r, "train --data flights.jsonl --target late --task binary --infer-spec "
+	fx_verdict(&r, tmpdir, "train --data flights.jsonl --target late --task binary --infer-spec "
 	    "--experiment flights --early-stopping 10 --rounds 100 --split-out fl-split.json "
 	    "--out fl-out --url %s --token %s", harness_url(), token);
 	ck_assert_exit(&r, 0);
@@ -471,7 +442,7 @@ START_TEST(bad_input_exits_2_with_line_and_column)
 {
 	const struct bad_case *c = &bad_cases[_i];
 	char path[PATH_MAX], spec[PATH_MAX + 64] = "", exp[128], model[128], mpath[256];
-	struct run r;
+	struct fx_cli r;
 	FILE *f;
 	long st;
 	json_t *j;
@@ -489,7 +460,7 @@ START_TEST(bad_input_exits_2_with_line_and_column)
 	}
 	snprintf(exp, sizeof(exp), "bad-%s", c->name);
 	snprintf(model, sizeof(model), "bad_%d", _i);
-	run(&r, "train --data bad-%s.csv %s %s --experiment %s --register %s --url %s "
+	fx_verdict(&r, tmpdir, "train --data bad-%s.csv %s %s --experiment %s --register %s --url %s "
 	    "--token %s", c->name, spec, c->args, exp, model, harness_url(), token);
 	ck_assert_exit(&r, 2);
 	ck_assert_out(&r, c->want);
@@ -504,11 +475,11 @@ END_TEST
 /* XGBoost refuses a parameter once the run exists: FAILED, exit 1, no model. */
 START_TEST(failure_mid_training_marks_run_failed)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *runs, *rn;
 	long st;
 
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out f.spec.json --experiment failing --param tree_method=bogus "
 	    "--register failing_model --url %s --token %s", datadir, harness_url(), token);
 	ck_assert_exit(&r, 1);
@@ -525,7 +496,7 @@ START_TEST(failure_mid_training_marks_run_failed)
 	ck_assert_int_eq(st, 404);
 
 	/* An unreachable tracking server: exit 1 before any run, nothing registered. */
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out f.spec.json --experiment nowhere --tracking-uri "
 	    "http://127.0.0.1:1 --url %s --token %s", datadir, harness_url(), token);
 	ck_assert_exit(&r, 1);
@@ -535,23 +506,23 @@ END_TEST
 
 START_TEST(help_and_usage)
 {
-	struct run r;
+	struct fx_cli r;
 
-	run(&r, "train --help");
+	fx_verdict(&r, tmpdir, "train --help");
 	ck_assert_exit(&r, 0);
 	ck_assert_out(&r, "usage: verdict train --data FILE");
 	ck_assert_out(&r, "Exit status: 0 done");
 	ck_assert_out(&r, "[--search N --space FILE [--register-best K]]");
-	run(&r, "train --data x.csv --target y --task regression --infer-spec");
+	fx_verdict(&r, tmpdir, "train --data x.csv --target y --task regression --infer-spec");
 	ck_assert_exit(&r, 2);
 	ck_assert_out(&r, "--experiment are required");
-	run(&r, "train --data x.csv --target y --task ranking --infer-spec --experiment e");
+	fx_verdict(&r, tmpdir, "train --data x.csv --target y --task ranking --infer-spec --experiment e");
 	ck_assert_exit(&r, 2);
-	run(&r, "train --data x.csv --target y --task regression --infer-spec --experiment e "
+	fx_verdict(&r, tmpdir, "train --data x.csv --target y --task regression --infer-spec --experiment e "
 	    "--register m --alias latest");
 	ck_assert_exit(&r, 2);
 	ck_assert_out(&r, "--alias must be");
-	run(&r, "train --data x.csv --target y --task regression --infer-spec --experiment e "
+	fx_verdict(&r, tmpdir, "train --data x.csv --target y --task regression --infer-spec --experiment e "
 	    "--register m --no-tracking");
 	ck_assert_exit(&r, 2);
 	ck_assert_out(&r, "--no-tracking goes with neither --register");
@@ -566,10 +537,10 @@ START_TEST(no_tracking_writes_model_and_logs_nothing)
 {
 	static const char *const files[] = { "model/model.ubj", "model/spec.json",
 		"model/MLmodel", "feature_importance.json" };
-	struct run r;
+	struct fx_cli r;
 	char path[PATH_MAX + 64];
 
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out nt.spec.json --experiment untracked --rounds 20 "
 	    "--no-tracking --out nt --url %s --token %s", datadir, harness_url(), token);
 	ck_assert_exit(&r, 0);
@@ -603,7 +574,7 @@ write_text(const char *name, const char *text)
 
 /* The id after `prefix` in the output (static buffer). */
 static const char *
-id_after(const struct run *r, const char *prefix)
+id_after(const struct fx_cli *r, const char *prefix)
 {
 	static char id[64];
 	const char *p = strstr(r->out, prefix);
@@ -676,7 +647,7 @@ run_named(json_t *runs, const char *id)
  */
 START_TEST(search_logs_children_under_a_parent)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *runs, *kids, *parent, *kid, *hist, *again;
 	char path[512], first[2][256];
 	const char *pid, *exp_id;
@@ -687,7 +658,7 @@ START_TEST(search_logs_children_under_a_parent)
 	long st;
 
 	write_text("space.json", search_space);
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out s.spec.json --experiment search-reg --run-name tune "
 	    "--seed 3 --valid-fraction 0.25 --param max_depth=9 --param learning_rate=0.9 "
 	    "--search 4 --space space.json --out search-out --url %s --token %s", datadir,
@@ -805,7 +776,7 @@ START_TEST(search_logs_children_under_a_parent)
 	json_decref(runs);
 
 	/* The same seed draws the same first trials. */
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--spec s.spec.json --experiment search-again --run-name tune --seed 3 "
 	    "--valid-fraction 0.25 --search 2 --space space.json --quiet --url %s --token %s",
 	    datadir, harness_url(), token);
@@ -833,7 +804,7 @@ END_TEST
  */
 START_TEST(search_registers_the_best_two)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *runs, *m, *vs, *v, *rn, *idx, *rows;
 	const char *pid;
 	char exp_id[64];
@@ -844,7 +815,7 @@ START_TEST(search_registers_the_best_two)
 	char dir[PATH_MAX];
 
 	write_text("space.json", search_space);
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out s2.spec.json --experiment search-reg2 --seed 11 "
 	    "--search 3 --space space.json --register search_best --register-best 2 "
 	    "--stage Production --url %s --token %s", datadir, harness_url(), token);
@@ -920,7 +891,7 @@ static const struct {
 START_TEST(bad_space_exits_2_and_creates_nothing)
 {
 	char name[64], want[256];
-	struct run r;
+	struct fx_cli r;
 	json_t *before, *after, *j;
 	long st;
 
@@ -931,7 +902,7 @@ START_TEST(bad_space_exits_2_and_creates_nothing)
 	ck_assert_ptr_nonnull(before = runs_of("search-bad"));
 	snprintf(name, sizeof(name), "space-%s.json", bad_spaces[_i].name);
 	write_text(name, bad_spaces[_i].space);
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out bad.spec.json --experiment search-bad --search 3 --space %s "
 	    "--register search_bad --url %s --token %s", datadir, name, harness_url(), token);
 	ck_assert_exit(&r, 2);
@@ -967,10 +938,10 @@ static const struct {
 
 START_TEST(search_usage_exits_2)
 {
-	struct run r;
+	struct fx_cli r;
 
 	write_text("space.json", search_space);
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --experiment search-usage %s --url %s --token %s", datadir,
 	    search_usage[_i].args, harness_url(), token);
 	ck_assert_exit(&r, 2);
@@ -982,13 +953,13 @@ END_TEST
 /* A trial XGBoost refuses: that child FAILED, the parent FAILED, exit 1, nothing registered. */
 START_TEST(search_failing_trial_fails_the_parent)
 {
-	struct run r;
+	struct fx_cli r;
 	json_t *runs, *rn;
 	size_t i, failed = 0, parents = 0;
 	long st;
 
 	write_text("space.json", search_space);
-	run(&r, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
+	fx_verdict(&r, tmpdir, "train --data '%s/data/seattle-weather.csv' --target temp_max --task regression "
 	    "--infer-spec --spec-out sf.spec.json --experiment search-fail --search 3 "
 	    "--space space.json --param tree_method=bogus --register search_fail --url %s "
 	    "--token %s", datadir, harness_url(), token);
