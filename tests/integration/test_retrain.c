@@ -181,18 +181,15 @@ static void
 run_value(const char *run_id, const char *kind, const char *key, char *dst, size_t len)
 {
 	char path[300];
-	json_t *r, *t;
+	json_t *r;
+	const char *v;
 	long st;
-	size_t i;
 
 	snprintf(path, sizeof(path), "/api/2.0/mlflow/runs/get?run_id=%s", run_id);
 	r = call("GET", path, NULL, &st);
 	ck_assert_int_eq(st, 200);
-	dst[0] = '\0';
-	json_array_foreach(json_object_get(json_object_get(json_object_get(r, "run"), "data"),
-	    kind), i, t)
-		if (!strcmp(json_string_value(json_object_get(t, "key")), key))
-			snprintf(dst, len, "%s", json_string_value(json_object_get(t, "value")));
+	v = json_string_value(fx_run_value(json_object_get(r, "run"), kind, key));
+	snprintf(dst, len, "%s", v != NULL ? v : "");
 	json_decref(r);
 }
 
