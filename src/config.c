@@ -60,6 +60,7 @@ static const struct ckey {
 	{ N(retrain_lock_ttl, C_INT, 1, 30 * 86400) },
 	{ S(artifact_root) },
 	{ N(max_artifact_size, C_LL, 1, 1LL << 40) },
+	{ N(chart_summary_min_points, C_LL, 1, 1LL << 50) },
 #undef S
 #undef N
 };
@@ -91,6 +92,7 @@ config_defaults(struct config *c)
 	c->quality_check_interval = 60;
 	c->retrain_lock_ttl = 6 * 3600;
 	c->max_artifact_size = 2LL << 30;
+	c->chart_summary_min_points = 50000;
 	c->session_idle = 12 * 3600;
 	c->session_lifetime = 7 * 86400;
 	c->token_lifetime = 3600;

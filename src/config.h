@@ -52,6 +52,9 @@ struct config {
 	/* artifacts */
 	char artifact_root[512];  /* directory for artifact bytes; "" = chunks in Postgres */
 	long long max_artifact_size; /* bytes per uploaded artifact; 413 beyond */
+
+	/* browsing */
+	long long chart_summary_min_points; /* finite points from which a chart reads block summaries */
 };
 
 /* Defaults for every key. */

@@ -46,6 +46,35 @@
 	"jsonb_agg(jsonb_build_object('alias', a.alias, 'version', a.version::text) ORDER BY " \
 	"a.alias) FROM model_aliases a WHERE a.name = m.name), '[]'))::text"
 
+/* A metric point that charts count: not NaN, not infinite. */
+#define FINITE(m) "NOT " m ".is_nan AND " m ".value > '-Infinity' AND " m ".value < 'Infinity'"
+/* latest_metrics upsert: is the batch's point later than the stored one? */
+#define LM_NEWER "(EXCLUDED.timestamp, EXCLUDED.value) > (l.timestamp, l.value)"
+/* A chart's x bounds ($1 run, $2 key): the first and last points by step, two
+ * index probes made once (MATERIALIZED keeps the planner from re-running them). */
+#define METRIC_BOUNDS "b AS MATERIALIZED (SELECT f.step AS s0, f.timestamp AS t0, " \
+	"l.step AS s1, l.timestamp AS t1 FROM (SELECT step, timestamp FROM metrics WHERE " \
+	"run_uuid = $1 AND key = $2 ORDER BY step, timestamp LIMIT 1) f, (SELECT step, " \
+	"timestamp FROM metrics WHERE run_uuid = $1 AND key = $2 ORDER BY step DESC, " \
+	"timestamp DESC LIMIT 1) l)"
+/* x0 and dx of the bounds for $3 = 'step' or 'time'. */
+#define METRIC_X0 "CASE WHEN $3 = 'step' THEN b.s0 ELSE least(b.t0, b.t1) END AS x0, " \
+	"CASE WHEN $3 = 'step' THEN b.s1 - b.s0 ELSE abs(b.t1 - b.t0) END AS dx"
+/* The pixel (0 .. $4 - 1) of an x, clamped. */
+#define METRIC_PIXEL(x) "least(greatest(floor((" x " - x0)::float8 * $4::int / " \
+	"greatest(dx, 1)), 0), $4::int - 1)::int"
+/* Points per block of metric_blocks. */
+#define METRIC_BLOCK_POINTS "64"
+/* Blocks of p's points (step, timestamp, value, o = 0-based ordinal). */
+#define BLOCKS_OF_P "a AS (SELECT o / " METRIC_BLOCK_POINTS " AS block, " \
+	"count(*)::int AS n, min(step) AS step_lo, max(step) AS step_hi, min(timestamp) " \
+	"AS ts_lo, max(timestamp) AS ts_hi, min(value) AS vmin, max(value) AS vmax, " \
+	"sum(value) AS vsum FROM p GROUP BY 1)"
+#define BLOCK_COLS "(run_uuid, key, block, n, step_lo, step_hi, ts_lo, ts_hi, vmin, vmax, vsum)"
+/* The last finite point of $1, $2 by (step, timestamp): an index probe. */
+#define LAST_FINITE "(SELECT step, timestamp FROM metrics m WHERE m.run_uuid = $1 AND " \
+	"m.key = $2 AND " FINITE("m") " ORDER BY step DESC, timestamp DESC LIMIT 1)"
+
 /*
  * The statement table: X(NAME, readonly, "SQL with $1 params"). Each is
  * prepared on every (re)connect; db_exec runs them by enum. readonly
@@ -453,15 +482,22 @@
 	X(TAGS_UPSERT, 0, "INSERT INTO tags (run_uuid, key, value) SELECT $1, k, v " \
 	    "FROM unnest($2::text[], $3::text[]) AS t(k, v) ON CONFLICT (run_uuid, key) " \
 	    "DO UPDATE SET value = EXCLUDED.value") \
+	/* The points of a batch, and per key the latest point (timestamp, then value) and \
+	 * the count of its finite points: n grows on every batch, the rest only when the \
+	 * batch holds a later point, so the upsert writes every column through a CASE. */ \
 	X(METRICS_INSERT, 0, "WITH m AS (SELECT * FROM unnest($2::text[], $3::float8[], " \
 	    "$4::bigint[], $5::bigint[], $6::bool[]) AS t(k, v, ts, st, nan)), " \
 	    "ins AS (INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) " \
 	    "SELECT $1, k, v, ts, st, nan FROM m) " \
-	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan) " \
-	    "SELECT DISTINCT ON (k) $1, k, v, ts, st, nan FROM m ORDER BY k, ts DESC, v DESC " \
-	    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = EXCLUDED.value, " \
-	    "timestamp = EXCLUDED.timestamp, step = EXCLUDED.step, is_nan = EXCLUDED.is_nan " \
-	    "WHERE (EXCLUDED.timestamp, EXCLUDED.value) > (l.timestamp, l.value)") \
+	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan, n) " \
+	    "SELECT DISTINCT ON (k) $1, k, v, ts, st, nan, count(*) FILTER (WHERE NOT nan " \
+	    "AND v > '-Infinity' AND v < 'Infinity') OVER (PARTITION BY k) " \
+	    "FROM m ORDER BY k, ts DESC, v DESC " \
+	    "ON CONFLICT (run_uuid, key) DO UPDATE SET n = l.n + EXCLUDED.n, " \
+	    "value = CASE WHEN " LM_NEWER " THEN EXCLUDED.value ELSE l.value END, " \
+	    "timestamp = CASE WHEN " LM_NEWER " THEN EXCLUDED.timestamp ELSE l.timestamp END, " \
+	    "step = CASE WHEN " LM_NEWER " THEN EXCLUDED.step ELSE l.step END, " \
+	    "is_nan = CASE WHEN " LM_NEWER " THEN EXCLUDED.is_nan ELSE l.is_nan END") \
 	X(DATASET_UPSERT, 0, "INSERT INTO datasets (experiment_id, name, digest, source_type, " \
 	    "source, schema, profile) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7) " \
 	    "ON CONFLICT (experiment_id, name, digest) DO UPDATE SET name = EXCLUDED.name " \
@@ -482,22 +518,67 @@
 	X(RUN_MODEL_VERSIONS, 1, "SELECT name, version, stage FROM model_versions " \
 	    "WHERE run_id = $1 ORDER BY name, version") \
 	/* Per-pixel aggregation of one history: $3 'step' or 'time' picks x, $4 buckets. \
-	 * The bucket bounds come from the first and last points by step (index probes, \
-	 * not a scan, made once: MATERIALIZED keeps the planner from re-running them \
-	 * per point); points outside them (timestamps out of step order) are clamped \
-	 * into the edge buckets, and each bucket reports its own exact x range. */ \
-	X(METRIC_BUCKETS, 1, "WITH b AS MATERIALIZED (SELECT f.step AS s0, f.timestamp AS t0, l.step AS s1, " \
-	    "l.timestamp AS t1 FROM (SELECT step, timestamp FROM metrics WHERE run_uuid = $1 " \
-	    "AND key = $2 ORDER BY step, timestamp LIMIT 1) f, (SELECT step, timestamp FROM " \
-	    "metrics WHERE run_uuid = $1 AND key = $2 ORDER BY step DESC, timestamp DESC " \
-	    "LIMIT 1) l), p AS (SELECT CASE WHEN $3 = 'step' THEN m.step ELSE m.timestamp END " \
-	    "AS x, CASE WHEN $3 = 'step' THEN b.s0 ELSE least(b.t0, b.t1) END AS x0, " \
-	    "CASE WHEN $3 = 'step' THEN b.s1 - b.s0 ELSE abs(b.t1 - b.t0) END AS dx, m.value " \
-	    "FROM metrics m, b WHERE m.run_uuid = $1 AND m.key = $2 AND NOT m.is_nan " \
-	    "AND m.value > '-Infinity' AND m.value < 'Infinity') " \
-	    "SELECT least(greatest(floor((x - x0)::float8 * $4::int / greatest(dx, 1)), 0), " \
-	    "$4::int - 1)::int AS k, min(x), max(x), min(value), max(value), avg(value), " \
-	    "count(*) FROM p GROUP BY k ORDER BY k") \
+	 * The bucket bounds come from the first and last points by step (METRIC_BOUNDS); \
+	 * points outside them (timestamps out of step order) are clamped into the edge \
+	 * buckets, and each bucket reports its own exact x range. Below \
+	 * chart_summary_min_points the chart reads every point this way. */ \
+	X(METRIC_BUCKETS, 1, "WITH " METRIC_BOUNDS ", p AS (SELECT CASE WHEN $3 = 'step' " \
+	    "THEN m.step ELSE m.timestamp END AS x, " METRIC_X0 ", m.value " \
+	    "FROM metrics m, b WHERE m.run_uuid = $1 AND m.key = $2 AND " FINITE("m") ") " \
+	    "SELECT " METRIC_PIXEL("x") " AS k, min(x), max(x), min(value), max(value), " \
+	    "avg(value), count(*) FROM p GROUP BY k ORDER BY k") \
+	/* Larger histories are drawn from their blocks (sql/012_metric_blocks.sql): \
+	 * the same bounds and output, each block in the pixel of its x midpoint. */ \
+	X(METRIC_BLOCK_BUCKETS, 1, "WITH " METRIC_BOUNDS ", p AS (SELECT CASE WHEN " \
+	    "$3 = 'step' THEN (k.step_lo::float8 + k.step_hi) / 2 ELSE (k.ts_lo::float8 + " \
+	    "k.ts_hi) / 2 END AS x, CASE WHEN $3 = 'step' THEN k.step_lo ELSE k.ts_lo END " \
+	    "AS xlo, CASE WHEN $3 = 'step' THEN k.step_hi ELSE k.ts_hi END AS xhi, " \
+	    METRIC_X0 ", k.n, k.vmin, k.vmax, k.vsum FROM metric_blocks k, b " \
+	    "WHERE k.run_uuid = $1 AND k.key = $2) " \
+	    "SELECT " METRIC_PIXEL("x") " AS k, min(xlo), max(xhi), min(vmin), max(vmax), " \
+	    "sum(vsum) / sum(n), sum(n) FROM p GROUP BY k ORDER BY k") \
+	/* The summary's state: the finite points logged and the points the blocks cover. */ \
+	X(METRIC_SUMMARY_STATE, 1, "SELECT l.n, s.n FROM latest_metrics l LEFT JOIN " \
+	    "metric_summaries s ON s.run_uuid = l.run_uuid AND s.key = l.key " \
+	    "WHERE l.run_uuid = $1 AND l.key = $2") \
+	/* Refreshes of one (run, key) serialize on this lock; a loser draws exactly. */ \
+	X(METRIC_SUMMARY_LOCK, 0, "SELECT pg_try_advisory_xact_lock(hashtext('verdict.chart'), " \
+	    "hashtext($1 || ' ' || $2))") \
+	/* The state again under the lock, with the finite points past the covered ones \
+	 * (an index range count): covered + past = logged means nothing landed inside. */ \
+	X(METRIC_SUMMARY_CHECK, 0, "SELECT l.n, s.n, (SELECT count(*) FROM metrics m " \
+	    "WHERE m.run_uuid = $1 AND m.key = $2 AND (m.step, m.timestamp) > " \
+	    "(s.last_step, s.last_ts) AND " FINITE("m") ") FROM latest_metrics l " \
+	    "LEFT JOIN metric_summaries s ON s.run_uuid = l.run_uuid AND s.key = l.key " \
+	    "WHERE l.run_uuid = $1 AND l.key = $2") \
+	/* Summarizes the points past the covered ones, numbering them on from the \
+	 * covered count: the first of them fill the last, partial block (its aggregates \
+	 * merged with theirs), the rest make new blocks. */ \
+	X(METRIC_BLOCKS_APPEND, 0, "WITH s AS (SELECT n, last_step, last_ts FROM " \
+	    "metric_summaries WHERE run_uuid = $1 AND key = $2), p AS (SELECT m.step, " \
+	    "m.timestamp, m.value, s.n - 1 + row_number() OVER (ORDER BY m.step, m.timestamp, " \
+	    "m.value) AS o FROM s, metrics m WHERE m.run_uuid = $1 AND m.key = $2 AND " \
+	    "(m.step, m.timestamp) > (s.last_step, s.last_ts) AND " FINITE("m") "), " \
+	    BLOCKS_OF_P ", w AS (INSERT INTO metric_blocks AS b " BLOCK_COLS " SELECT $1, $2, " \
+	    "a.* FROM a ON CONFLICT (run_uuid, key, block) DO UPDATE SET n = b.n + EXCLUDED.n, " \
+	    "step_lo = least(b.step_lo, EXCLUDED.step_lo), step_hi = greatest(b.step_hi, " \
+	    "EXCLUDED.step_hi), ts_lo = least(b.ts_lo, EXCLUDED.ts_lo), ts_hi = greatest(" \
+	    "b.ts_hi, EXCLUDED.ts_hi), vmin = least(b.vmin, EXCLUDED.vmin), vmax = greatest(" \
+	    "b.vmax, EXCLUDED.vmax), vsum = b.vsum + EXCLUDED.vsum) " \
+	    "UPDATE metric_summaries u SET n = u.n + (SELECT coalesce(sum(n), 0) FROM a), " \
+	    "last_step = e.step, last_ts = e.timestamp FROM " LAST_FINITE " e " \
+	    "WHERE u.run_uuid = $1 AND u.key = $2") \
+	/* A point landed inside the covered range: the history is summarized anew. */ \
+	X(METRIC_BLOCKS_CLEAR, 0, "DELETE FROM metric_blocks WHERE run_uuid = $1 AND key = $2") \
+	X(METRIC_BLOCKS_BUILD, 0, "WITH p AS (SELECT step, timestamp, value, row_number() " \
+	    "OVER (ORDER BY step, timestamp, value) - 1 AS o FROM metrics m WHERE " \
+	    "m.run_uuid = $1 AND m.key = $2 AND " FINITE("m") "), " BLOCKS_OF_P ", " \
+	    "w AS (INSERT INTO metric_blocks " BLOCK_COLS " SELECT $1, $2, a.* FROM a) " \
+	    "INSERT INTO metric_summaries (run_uuid, key, n, last_step, last_ts) " \
+	    "SELECT $1, $2, (SELECT coalesce(sum(n), 0) FROM a), e.step, e.timestamp " \
+	    "FROM (SELECT 1) one LEFT JOIN " LAST_FINITE " e ON true " \
+	    "ON CONFLICT (run_uuid, key) DO UPDATE SET n = EXCLUDED.n, " \
+	    "last_step = EXCLUDED.last_step, last_ts = EXCLUDED.last_ts") \
 	/* Sparklines: $2 evenly spaced steps per key, each an index probe. */ \
 	X(METRIC_SPARKS, 1, "SELECT l.key, p.step, p.value FROM latest_metrics l " \
 	    "CROSS JOIN LATERAL (SELECT min(step) AS lo, max(step) AS hi FROM metrics m " \

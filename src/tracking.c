@@ -1932,6 +1932,75 @@ tracking_run_sparklines(struct req *r, const char *run_id, int npoints, json_t *
 	return 0;
 }
 
+/*
+ * Makes the block summary of (run_id, key) current when the history is large
+ * enough to be drawn from it (latest_metrics.n >= chart_summary_min_points).
+ * Returns 1 when the blocks are current (the chart reads them), 0 when the
+ * chart reads every point (a small history, or another request is refreshing
+ * this one), -1 on a database error.
+ */
+static int
+chart_summary(struct req *r, const char *run_id, const char *key)
+{
+	const char *vals[2] = { run_id, key };
+	PGresult *res;
+	long long logged, covered, past;
+	int fresh, locked;
+
+	if ((res = db_exec(r->db, STMT_METRIC_SUMMARY_STATE, 2, vals)) == NULL)
+		return -1;
+	fresh = PQntuples(res) == 1 && !PQgetisnull(res, 0, 1) &&
+	    strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) == 0;
+	logged = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	if (logged < r->app->cfg.chart_summary_min_points)
+		return 0;
+	if (fresh)
+		return 1;
+	/* Stale: refresh in one transaction, under the (run, key) lock. */
+	if (PQtransactionStatus(db_conn(r->db)) != PQTRANS_IDLE)
+		return 0;
+	if (db_command(r->db, "BEGIN") == -1)
+		return -1;
+	if ((res = db_exec(r->db, STMT_METRIC_SUMMARY_LOCK, 2, vals)) == NULL)
+		goto fail;
+	locked = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!locked) {
+		db_rollback(r->db);
+		return 0;
+	}
+	/* Under the lock each statement sees what an earlier holder committed. */
+	if ((res = db_exec(r->db, STMT_METRIC_SUMMARY_CHECK, 2, vals)) == NULL)
+		goto fail;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(r->db);
+		return 0;
+	}
+	logged = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	covered = PQgetisnull(res, 0, 1) ? -1 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	past = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	PQclear(res);
+	if (covered != logged) {
+		if (covered >= 0 && covered + past == logged)
+			res = db_exec(r->db, STMT_METRIC_BLOCKS_APPEND, 2, vals);
+		else if ((res = db_exec(r->db, STMT_METRIC_BLOCKS_CLEAR, 2, vals)) != NULL) {
+			PQclear(res);
+			res = db_exec(r->db, STMT_METRIC_BLOCKS_BUILD, 2, vals);
+		}
+		if (res == NULL)
+			goto fail;
+		PQclear(res);
+	}
+	if (commit(r) == -1)
+		return -1;
+	return 1;
+fail:
+	db_rollback(r->db);
+	return -1;
+}
+
 int
 tracking_metric_buckets(struct req *r, const char *run_id, const char *key, const char *x,
     int nbuckets, json_t **out)
@@ -1940,7 +2009,7 @@ tracking_metric_buckets(struct req *r, const char *run_id, const char *key, cons
 	const char *vals[4] = { run_id, key, x, nb };
 	const char *sv[1] = { run_id };
 	PGresult *res;
-	int rc, rows;
+	int rc, rows, blocks;
 
 	*out = NULL;
 	if ((rc = check_run_id(r, run_id)) != 0)
@@ -1961,7 +2030,10 @@ tracking_metric_buckets(struct req *r, const char *run_id, const char *key, cons
 	}
 	snprintf(nb, sizeof(nb), "%d", nbuckets < 1 ? 1 : nbuckets > TRK_BUCKETS_MAX ?
 	    TRK_BUCKETS_MAX : nbuckets);
-	if ((res = db_exec(r->db, STMT_METRIC_BUCKETS, 4, vals)) == NULL)
+	if ((blocks = chart_summary(r, run_id, key)) == -1)
+		return -1;
+	if ((res = db_exec(r->db, blocks ? STMT_METRIC_BLOCK_BUCKETS : STMT_METRIC_BUCKETS, 4,
+	    vals)) == NULL)
 		return -1;
 	*out = json_array();
 	for (int i = 0; i < PQntuples(res); i++)

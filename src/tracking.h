@@ -124,6 +124,10 @@ int tracking_run_sparklines(struct req *r, const char *run_id, int npoints, json
  * "time" (the timestamp), nbuckets at most TRK_BUCKETS_MAX. *out is an
  * array of [x_min, x_max, y_min, y_max, y_mean, count] by x, NaN and
  * infinite values left out; an unknown run is a 404, an empty history [].
+ * A history of chart_summary_min_points finite points or more is read from
+ * its block summary (made current first: appended to, or rebuilt when a
+ * point landed inside it), each block of 64 points counted in the bucket of
+ * its x midpoint, so a bucket's x range may reach past its pixel.
  */
 #define TRK_BUCKETS_MAX 4000
 int tracking_metric_buckets(struct req *r, const char *run_id, const char *key,
