@@ -548,16 +548,22 @@ runs_all(struct req *r, const char *const *ids, size_t n, json_t **out)
 	return 0;
 }
 
+/* What the series of a chart stand for: their finite points, the smallest and largest. */
+struct series_stats {
+	long long total;
+	double lo, hi;
+};
+
 /*
  * One series per run of key's history, aggregated to a bucket per plot
  * pixel; x "step", "time" or "relative" (ms since the run's first point).
- * *total gets the number of points behind the chart. 0, 1 or -1.
+ * *st gets the number of points behind the chart and their extremes. 0, 1 or -1.
  */
 static int
 metric_series(struct req *r, json_t *runs, const char *key, const char *x, double smooth,
-    struct chart_series *s, long long *total, const char *extra)
+    struct chart_series *s, struct series_stats *st, const char *extra)
 {
-	*total = 0;
+	memset(st, 0, sizeof(*st));
 	for (size_t k = 0; k < json_array_size(runs); k++) {
 		json_t *run = json_array_get(runs, k), *b;
 		const char *rid = info_str(run, "run_id");
@@ -594,7 +600,11 @@ metric_series(struct req *r, json_t *runs, const char *key, const char *x, doubl
 			lo[i] = json_real_value(json_array_get(p, 2));
 			hi[i] = json_real_value(json_array_get(p, 3));
 			ys[i] = json_real_value(json_array_get(p, 4));
-			*total += json_integer_value(json_array_get(p, 5));
+			if (st->total == 0 || lo[i] < st->lo)
+				st->lo = lo[i];
+			if (st->total == 0 || hi[i] > st->hi)
+				st->hi = hi[i];
+			st->total += json_integer_value(json_array_get(p, 5));
 		}
 		json_decref(b);
 		chart_ema(ys, n, smooth);
@@ -628,7 +638,7 @@ page_metric(struct req *r)
 	size_t n = 1;
 	json_t *runs = NULL, *chart, *ctx, *keys, *others;
 	struct chart_series s[OVERLAY_MAX + 1];
-	long long total;
+	struct series_stats st;
 	struct buf runsq;
 	const char *extra;
 
@@ -650,7 +660,7 @@ page_metric(struct req *r)
 			goto out;
 	extra = arena_printf(r->a, "x=%s&smooth=%g%s%s%s", x, smooth, logy ? "&log=1" : "",
 	    n > 1 ? "&runs=" : "", buf_str(&runsq));
-	if ((rc = metric_series(r, runs, key, x, smooth, s, &total, NULL)) != 0) {
+	if ((rc = metric_series(r, runs, key, x, smooth, s, &st, NULL)) != 0) {
 		rc = rc == 1 ? 0 : -1;
 		goto out;
 	}
@@ -676,7 +686,7 @@ page_metric(struct req *r)
 	    info_str(json_array_get(runs, 0), "run_name")), "key", key, "run_id", id,
 	    "run_name", info_str(json_array_get(runs, 0), "run_name"), "experiment_id",
 	    info_str(json_array_get(runs, 0), "experiment_id"), "action", metric_url(r, id, key,
-	    NULL), "chart", chart, "keys", keys, "others", others, "total", (json_int_t)total,
+	    NULL), "chart", chart, "keys", keys, "others", others, "total", (json_int_t)st.total,
 	    "x", x, "x_step", !strcmp(x, "step"), "x_time", !strcmp(x, "time"), "x_relative",
 	    !strcmp(x, "relative"), "log", logy, "smooth", arena_printf(r->a, "%g", smooth),
 	    "runs", buf_str(&runsq), "csv", "");
@@ -694,6 +704,11 @@ page_metric(struct req *r)
 	}
 	json_object_set_new(ctx, "chart_label", json_string(arena_printf(r->a, "%s by %s",
 	    key, x)));
+	/* The extremes as the page says them, and exactly (data-min, data-max) for checks. */
+	if (st.total > 0)
+		json_object_set_new(ctx, "range", json_pack("{s:s, s:s, s:s, s:s}", "lo",
+		    chart_num(r->a, st.lo), "hi", chart_num(r->a, st.hi), "lo_exact",
+		    chart_exact(r->a, st.lo), "hi_exact", chart_exact(r->a, st.hi)));
 	rc = resp_html(r, 200, "metric", ctx);
 out:
 	buf_free(&runsq);
@@ -849,7 +864,7 @@ page_compare(struct req *r)
 	json_t *runs = NULL, *ctx = NULL, *heads, *pick_m, *pick_p;
 	const char **mkeys, **pkeys, **dparams, **dmetrics;
 	struct chart_series s[OVERLAY_MAX + 1];
-	long long total;
+	struct series_stats st;
 	struct buf runsq;
 
 	if ((rc = id_list(r, &r->in[C_RUNS], ids, &n, COMPARE_MAX, "runs")) != 0)
@@ -905,7 +920,7 @@ page_compare(struct req *r)
 		for (size_t i = 0; i < n && i < OVERLAY_MAX; i++)
 			json_array_append(first, json_array_get(runs, i));
 		memset(s, 0, sizeof(s));
-		rc = metric_series(r, first, metric, "step", 0, s, &total, NULL);
+		rc = metric_series(r, first, metric, "step", 0, s, &st, NULL);
 		json_decref(first);
 		if (rc != 0) {
 			rc = rc == 1 ? 0 : -1;

@@ -1,4 +1,4 @@
-/* test_browse.c: the experiment-browsing pages end to end — data logged through the MLflow API, then every page: status, content, filter/sort/pages, inline errors, CSV, compare, a downsampled 100k-point chart, hostile names, and tidy on each page. */
+/* test_browse.c: the experiment-browsing pages end to end — data logged through the MLflow API, then every page: status, content, filter/sort/pages, inline errors, CSV, compare, a downsampled 100k-point chart, block summaries of large histories (appended, rebuilt, refreshed concurrently), hostile names, and tidy on each page. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -427,7 +427,7 @@ START_TEST(metric_chart_downsampled)
 		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 		PQclear(res);
 		res = PQexecParams(db, "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, "
-		    "step) VALUES ($1, 'loss', 0.00001, 1700000999990, 99999)", 1, NULL, v, NULL,
+		    "step, n) VALUES ($1, 'loss', 0.00001, 1700000999990, 99999, 100000)", 1, NULL, v, NULL,
 		    NULL, 0);
 		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 		PQclear(res);
@@ -905,6 +905,220 @@ START_TEST(register_from_run)
 }
 END_TEST
 
+/* ---- charts of large histories: block summaries (chart_summary_min_points = SUMMARY_MIN) ---- */
+
+#define SUMMARY_MIN 1000     /* main() sets VERDICT_CHART_SUMMARY_MIN_POINTS to it */
+
+/* A value for step s of the summarized history: NaN and ±Infinity now and then. */
+static const char *
+summary_value(int s, char *buf, size_t len)
+{
+	if (s % 97 == 13)
+		return "\"NaN\"";
+	if (s % 211 == 5)
+		return s % 2 ? "\"Infinity\"" : "\"-Infinity\"";
+	snprintf(buf, len, "%.17g", 1.0 / (1 + s / 100.0) + (s % 11) * 0.0037);
+	return buf;
+}
+
+/* What a chart must report for the finite points logged. */
+struct facts {
+	long long n;
+	double lo, hi;
+};
+
+static void
+facts_add(struct facts *f, const char *v)
+{
+	double d;
+
+	if (v[0] == '"')
+		return;
+	d = strtod(v, NULL);
+	if (f->n == 0 || d < f->lo)
+		f->lo = d;
+	if (f->n == 0 || d > f->hi)
+		f->hi = d;
+	f->n++;
+}
+
+/* Logs steps [from, to) of the history (values from summary_value, or v when
+ * not NULL) through runs/log-batch, 1000 points a request. */
+static void
+log_steps(const char *run, int from, int to, const char *v, struct facts *f)
+{
+	static char metrics[1 << 17];
+
+	for (int s0 = from; s0 < to; s0 += 1000) {
+		size_t n = 0;
+
+		for (int s = s0; s < to && s < s0 + 1000; s++) {
+			char num[40];
+			const char *val = v != NULL ? v : summary_value(s, num, sizeof(num));
+
+			facts_add(f, val);
+			n += (size_t)snprintf(metrics + n, sizeof(metrics) - n, "%s{\"key\":\"loss\","
+			    "\"value\":%s,\"timestamp\":%lld,\"step\":%d}", s > s0 ? "," : "", val,
+			    1700000000000LL + s * 1000LL, s);
+		}
+		api("/api/2.0/mlflow/runs/log-batch", NULL, "{\"run_id\":\"%s\",\"metrics\":[%s]}",
+		    run, metrics);
+	}
+}
+
+/* The chart page's point total and exact extremes (data-min, data-max) for x. */
+static struct facts
+chart_facts(const char *run, const char *x)
+{
+	struct facts f = { 0, 0, 0 };
+	char *b = page(200, "/runs/%s/metrics/loss?x=%s", run, x);
+	const char *p;
+
+	ck_assert_ptr_nonnull(p = strstr(b, " data-min=\""));
+	f.lo = strtod(p + 11, NULL);
+	ck_assert_ptr_nonnull(p = strstr(b, " data-max=\""));
+	f.hi = strtod(p + 11, NULL);
+	ck_assert_ptr_nonnull(p = strchr(p, '>'));
+	f.n = strtoll(p + 1, NULL, 10);
+	ck_assert_msg(!strncmp(strchr(p, ' '), " points, from ", 14), "%.80s", p);
+	free(b);
+	return f;
+}
+
+/* One row of SQL about run's "loss" summary, as text (caller frees). */
+static char *
+summary_sql(const char *sql, const char *run)
+{
+	PGconn *db = fx_db();
+	const char *v[1] = { run };
+	PGresult *res = PQexecParams(db, sql, 1, NULL, v, NULL, NULL, 0);
+	char *out;
+
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1, "%s: %s",
+	    sql, PQerrorMessage(db));
+	out = strdup(PQgetisnull(res, 0, 0) ? "null" : PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(db);
+	return out;
+}
+
+/* The page equals the logged facts, and the summary (not the exact path) drew it:
+ * it covers every finite point, in blocks of 64 that add up. */
+static void
+chart_matches(const char *run, const struct facts *want)
+{
+	const char *xs[2] = { "step", "time" };
+	char *s;
+
+	for (int i = 0; i < 2; i++) {
+		struct facts got = chart_facts(run, xs[i]);
+
+		ck_assert_int_eq(got.n, want->n);
+		ck_assert_msg(got.lo == want->lo && got.hi == want->hi, "x=%s: page %.17g..%.17g, "
+		    "logged %.17g..%.17g", xs[i], got.lo, got.hi, want->lo, want->hi);
+	}
+	s = summary_sql("SELECT s.n || ' ' || l.n || ' ' || (SELECT count(*) || ' ' || sum(b.n) "
+	    "|| ' ' || count(*) FILTER (WHERE b.n = 64) || ' ' || max(b.block) FROM metric_blocks b "
+	    "WHERE b.run_uuid = $1 AND b.key = 'loss') FROM metric_summaries s JOIN latest_metrics l "
+	    "USING (run_uuid, key) WHERE s.run_uuid = $1 AND s.key = 'loss'", run);
+	{
+		long long blocks = (want->n + 63) / 64;
+		char exp[160];
+
+		snprintf(exp, sizeof(exp), "%lld %lld %lld %lld %lld %lld", want->n, want->n, blocks,
+		    want->n, want->n / 64, blocks - 1);
+		ck_assert_str_eq(s, exp);
+	}
+	free(s);
+}
+
+/* Block 0's row version: the same after an incremental refresh, new after a rebuild. */
+static char *
+block0_version(const char *run)
+{
+	return summary_sql("SELECT xmin::text FROM metric_blocks WHERE run_uuid = $1 AND "
+	    "key = 'loss' AND block = 0", run);
+}
+
+START_TEST(metric_chart_summary)
+{
+	char name[64], exp[32], run[40], *v0, *v1;
+	struct facts f = { 0, 0, 0 };
+	pid_t kids[3];
+
+	uniq(name, sizeof(name), "summary");
+	mkexp(name, exp, sizeof(exp));
+	mkrun(exp, "large", NULL, run, sizeof(run));
+	/* below the threshold: the exact path, no summary */
+	log_steps(run, 0, SUMMARY_MIN / 2, NULL, &f);
+	{
+		struct facts got = chart_facts(run, "step");
+
+		ck_assert_int_eq(got.n, f.n);
+		ck_assert(got.lo == f.lo && got.hi == f.hi);
+	}
+	v0 = summary_sql("SELECT count(*)::text FROM metric_summaries WHERE run_uuid = $1", run);
+	ck_assert_str_eq(v0, "0");
+	free(v0);
+	/* a few thousand points: summarized (a first build) */
+	log_steps(run, SUMMARY_MIN / 2, 3000, NULL, &f);
+	v0 = summary_sql("SELECT n::text FROM latest_metrics WHERE run_uuid = $1 AND key = 'loss'",
+	    run);
+	ck_assert_int_eq(strtoll(v0, NULL, 10), f.n);
+	free(v0);
+	chart_matches(run, &f);
+	/* appended at later steps, a new largest value among them: incremental */
+	v0 = block0_version(run);
+	log_steps(run, 3000, 3100, NULL, &f);
+	log_steps(run, 3100, 3101, "41.5", &f);
+	log_steps(run, 3101, 3137, NULL, &f);
+	chart_matches(run, &f);
+	ck_assert_msg(f.hi == 41.5, "%g", f.hi);
+	v1 = block0_version(run);
+	ck_assert_str_eq(v0, v1);
+	free(v1);
+	/* a point inside the covered range with a new smallest value: rebuilt */
+	log_steps(run, 1500, 1501, "-7.25", &f);
+	chart_matches(run, &f);
+	ck_assert_msg(f.lo == -7.25, "%g", f.lo);
+	v1 = block0_version(run);
+	ck_assert_str_ne(v0, v1);
+	free(v0);
+	free(v1);
+	/* another at the very step and time of the last covered point: rebuilt too */
+	log_steps(run, 3136, 3137, "0.125", &f);
+	chart_matches(run, &f);
+	/* stale, and four requests at once: one refreshes, none doubles a block */
+	log_steps(run, 3137, 3900, NULL, &f);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_ge(kids[i] = fork(), 0);
+		if (kids[i] == 0) {
+			struct http_resp r;
+			char path[128];
+
+			snprintf(path, sizeof(path), "/runs/%s/metrics/loss", run);
+			_exit(fx_call(hdr, "GET", path, NULL, NULL, &r) == 200 ? 0 : 1);
+		}
+	}
+	chart_matches(run, &f);
+	for (int i = 0; i < 3; i++) {
+		int st;
+
+		ck_assert_int_eq(waitpid(kids[i], &st, 0), kids[i]);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	chart_matches(run, &f);
+	/* deleting the run by hand takes its summary along */
+	v0 = summary_sql("WITH d AS (DELETE FROM runs WHERE run_uuid = $1 RETURNING 1) "
+	    "SELECT count(*)::text FROM d", run);
+	free(v0);
+	v0 = summary_sql("SELECT ((SELECT count(*) FROM metric_blocks WHERE run_uuid = $1) + "
+	    "(SELECT count(*) FROM metric_summaries WHERE run_uuid = $1))::text", run);
+	ck_assert_str_eq(v0, "0");
+	free(v0);
+}
+END_TEST
+
 /* <time> carries ISO 8601 UTC in datetime; its text says UTC until static/time.js rewrites it. */
 START_TEST(times_in_time_elements)
 {
@@ -948,6 +1162,13 @@ main(void)
 		fprintf(stderr, "test_browse: tidy is missing (deploy/install-deps installs it)\n");
 		return 99;
 	}
+	/* Histories from SUMMARY_MIN finite points on are drawn from block summaries. */
+	{
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", SUMMARY_MIN);
+		setenv("VERDICT_CHART_SUMMARY_MIN_POINTS", v, 1);
+	}
 	if (harness_start() == -1)
 		return 99;
 	snprintf(user, sizeof(user), "browser%d", (int)getpid());
@@ -961,6 +1182,7 @@ main(void)
 	tcase_add_test(tc, csv_export);
 	tcase_add_test(tc, run_page);
 	tcase_add_test(tc, metric_chart_downsampled);
+	tcase_add_test(tc, metric_chart_summary);
 	tcase_add_test(tc, compare_runs);
 	tcase_add_test(tc, hostile_names_render_as_text);
 	suite_add_tcase(s, tc);
