@@ -537,16 +537,13 @@
 	    "WHERE k.run_uuid = $1 AND k.key = $2) " \
 	    "SELECT " METRIC_PIXEL("x") " AS k, min(xlo), max(xhi), min(vmin), max(vmax), " \
 	    "sum(vsum) / sum(n), sum(n) FROM p GROUP BY k ORDER BY k") \
-	/* The summary's state: the finite points logged and the points the blocks cover. */ \
-	X(METRIC_SUMMARY_STATE, 1, "SELECT l.n, s.n FROM latest_metrics l LEFT JOIN " \
-	    "metric_summaries s ON s.run_uuid = l.run_uuid AND s.key = l.key " \
-	    "WHERE l.run_uuid = $1 AND l.key = $2") \
 	/* Refreshes of one (run, key) serialize on this lock; a loser draws exactly. */ \
 	X(METRIC_SUMMARY_LOCK, 0, "SELECT pg_try_advisory_xact_lock(hashtext('verdict.chart'), " \
 	    "hashtext($1 || ' ' || $2))") \
-	/* The state again under the lock, with the finite points past the covered ones \
-	 * (an index range count): covered + past = logged means nothing landed inside. */ \
-	X(METRIC_SUMMARY_CHECK, 0, "SELECT l.n, s.n, (SELECT count(*) FROM metrics m " \
+	/* The summary's state: the finite points logged, those the blocks cover and \
+	 * those past the covered ones (an index range count, empty when current): \
+	 * covered + past = logged means nothing landed inside the covered range. */ \
+	X(METRIC_SUMMARY_STATE, 1, "SELECT l.n, s.n, (SELECT count(*) FROM metrics m " \
 	    "WHERE m.run_uuid = $1 AND m.key = $2 AND (m.step, m.timestamp) > " \
 	    "(s.last_step, s.last_ts) AND " FINITE("m") ") FROM latest_metrics l " \
 	    "LEFT JOIN metric_summaries s ON s.run_uuid = l.run_uuid AND s.key = l.key " \

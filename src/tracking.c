@@ -1970,9 +1970,17 @@ chart_summary(struct req *r, const char *run_id, const char *key)
 		db_rollback(r->db);
 		return 0;
 	}
-	/* Under the lock each statement sees what an earlier holder committed. */
-	if ((res = db_exec(r->db, STMT_METRIC_SUMMARY_CHECK, 2, vals)) == NULL)
+	/*
+	 * Again under the lock: each statement sees what an earlier holder
+	 * committed. (A read-only statement is retried on a new connection after
+	 * a lost one, outside this transaction: then give up.)
+	 */
+	if ((res = db_exec(r->db, STMT_METRIC_SUMMARY_STATE, 2, vals)) == NULL)
 		goto fail;
+	if (PQtransactionStatus(db_conn(r->db)) != PQTRANS_INTRANS) {
+		PQclear(res);
+		goto fail;
+	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		db_rollback(r->db);
