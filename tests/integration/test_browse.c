@@ -1030,6 +1030,20 @@ chart_matches(const char *run, const struct facts *want)
 		ck_assert_str_eq(s, exp);
 	}
 	free(s);
+	/* every block as the test computes it from the points: same extent and aggregates */
+	s = summary_sql("WITH p AS (SELECT step, timestamp, value, row_number() OVER (ORDER BY "
+	    "step, timestamp, value) - 1 AS o FROM metrics WHERE run_uuid = $1 AND key = 'loss' "
+	    "AND NOT is_nan AND value > '-Infinity' AND value < 'Infinity'), "
+	    "want AS (SELECT o / 64 AS block, count(*) AS n, min(step) AS s0, max(step) AS s1, "
+	    "min(timestamp) AS t0, max(timestamp) AS t1, min(value) AS lo, max(value) AS hi, "
+	    "sum(value) AS sum FROM p GROUP BY 1), "
+	    "got AS (SELECT * FROM metric_blocks WHERE run_uuid = $1 AND key = 'loss') "
+	    "SELECT count(*)::text FROM want w FULL JOIN got g USING (block) WHERE "
+	    "(w.n, w.s0, w.s1, w.t0, w.t1, w.lo, w.hi) IS DISTINCT FROM "
+	    "(g.n, g.step_lo, g.step_hi, g.ts_lo, g.ts_hi, g.vmin, g.vmax) "
+	    "OR abs(w.sum - g.vsum) > 1e-9 * greatest(1, abs(w.sum))", run);
+	ck_assert_msg(!strcmp(s, "0"), "%s blocks differ from the points", s);
+	free(s);
 }
 
 /* Block 0's row version: the same after an incremental refresh, new after a rebuild. */
