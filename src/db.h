@@ -457,8 +457,10 @@
 	    "$4::bigint[], $5::bigint[], $6::bool[]) AS t(k, v, ts, st, nan)), " \
 	    "ins AS (INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) " \
 	    "SELECT $1, k, v, ts, st, nan FROM m) " \
-	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan) " \
-	    "SELECT DISTINCT ON (k) $1, k, v, ts, st, nan FROM m ORDER BY k, ts DESC, v DESC " \
+	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan, " \
+	    "experiment_id, run_stage, run_start) SELECT DISTINCT ON (k) $1, k, v, ts, st, nan, " \
+	    "r.experiment_id, r.lifecycle_stage, r.start_time FROM m, runs r " \
+	    "WHERE r.run_uuid = $1 ORDER BY k, ts DESC, v DESC " \
 	    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = EXCLUDED.value, " \
 	    "timestamp = EXCLUDED.timestamp, step = EXCLUDED.step, is_nan = EXCLUDED.is_nan " \
 	    "WHERE (EXCLUDED.timestamp, EXCLUDED.value) > (l.timestamp, l.value)") \
