@@ -99,9 +99,16 @@ set_error(struct db *d, const char *state, const char *msg)
 static int
 connect_now(struct db *d)
 {
-	static const char *const keys[] = { "dbname", "connect_timeout",
+	/*
+	 * No parallel query: on a web server's few cores the workers a parallel
+	 * plan starts compete with the other requests (issue 7's filtered runs
+	 * search took 270-480 ms with two workers, 145 ms without). Before
+	 * dbname, so options in database_url win.
+	 */
+	static const char *const keys[] = { "options", "dbname", "connect_timeout",
 	    "application_name", NULL };
-	const char *vals[] = { d->conninfo, "2", "verdictd", NULL };
+	const char *vals[] = { "-c max_parallel_workers_per_gather=0", d->conninfo, "2",
+	    "verdictd", NULL };
 
 	if (d->conn != NULL)
 		PQfinish(d->conn);

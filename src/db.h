@@ -489,10 +489,11 @@
 	    "$4::bigint[], $5::bigint[], $6::bool[]) AS t(k, v, ts, st, nan)), " \
 	    "ins AS (INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) " \
 	    "SELECT $1, k, v, ts, st, nan FROM m) " \
-	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan, n) " \
-	    "SELECT DISTINCT ON (k) $1, k, v, ts, st, nan, count(*) FILTER (WHERE NOT nan " \
-	    "AND v > '-Infinity' AND v < 'Infinity') OVER (PARTITION BY k) " \
-	    "FROM m ORDER BY k, ts DESC, v DESC " \
+	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan, n, " \
+	    "experiment_id, run_stage, run_start) SELECT DISTINCT ON (k) $1, k, v, ts, st, nan, " \
+	    "count(*) FILTER (WHERE NOT nan AND v > '-Infinity' AND v < 'Infinity') " \
+	    "OVER (PARTITION BY k), r.experiment_id, r.lifecycle_stage, r.start_time " \
+	    "FROM m, runs r WHERE r.run_uuid = $1 ORDER BY k, ts DESC, v DESC " \
 	    "ON CONFLICT (run_uuid, key) DO UPDATE SET n = l.n + EXCLUDED.n, " \
 	    "value = CASE WHEN " LM_NEWER " THEN EXCLUDED.value ELSE l.value END, " \
 	    "timestamp = CASE WHEN " LM_NEWER " THEN EXCLUDED.timestamp ELSE l.timestamp END, " \

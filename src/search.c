@@ -145,6 +145,8 @@ struct ctx {
 	int njoins;
 	int nclauses;                 /* in the filter */
 	int lead_metric;              /* terms[0] is o1.value of latest_metrics (runs) */
+	int lead_key;                 /* its key's parameter number */
+	int needs_runs;               /* a run attribute latest_metrics has no copy of */
 	const char *lead_bound;       /* the token's bound on it, for rows that have it */
 	int lead_null;                /* the token lies among the runs without it */
 	char *err;
@@ -383,6 +385,19 @@ attr_names(enum search_entity e)
  * identifier := prefix '.' key | attribute-name; a key is a bare name (letters,
  * digits, '_', '.') or quoted with "..." or `...`.
  */
+/*
+ * latest_metrics carries a copy of its run's experiment, lifecycle stage and
+ * start time (sql/013_search_perf.sql); any other run attribute in a search
+ * makes its metric-sorted part join runs.
+ */
+static void
+attr_seen(struct ctx *c, const struct attr *a)
+{
+	if (c->entity == SEARCH_RUNS && strcmp(a->sql, "r.run_uuid") != 0 &&
+	    strcmp(a->sql, "r.start_time") != 0 && strcmp(a->sql, "r.lifecycle_stage") != 0)
+		c->needs_runs = 1;
+}
+
 static int
 parse_ident(struct ctx *c, struct ident *id)
 {
@@ -404,6 +419,7 @@ parse_ident(struct ctx *c, struct ident *id)
 			    c->entity == SEARCH_RUNS ? "metrics.<key>, params.<key>, tags.<key>"
 			    : "tags.<key>", attr_names(c->entity));
 		id->kind = K_ATTR;
+		attr_seen(c, id->attr);
 		return 0;
 	}
 	c->pos++;
@@ -452,6 +468,7 @@ parse_ident(struct ctx *c, struct ident *id)
 			return fail(c, "invalid attribute key '%.100s' at position %zu: "
 			    "expected one of %s", id->key, at, attr_names(c->entity));
 		id->key = NULL;
+		attr_seen(c, id->attr);
 	}
 	return 0;
 }
@@ -715,17 +732,11 @@ parse_order(struct ctx *c, const char *clause)
 	if ((pk = param(c, id.key)) == -1)
 		return -1;
 	j = ++c->njoins;
-	/*
-	 * Sorted first on a metric and not filtered: walking the metric's index
-	 * stops at the page. A filter keeps the single query, whose cost is
-	 * bounded by the rows the filter keeps: a walk that probes each run
-	 * against it can read most of the index when the filter correlates with
-	 * the sort (measured: 3x the buffers of the single query on issue 7's
-	 * benchmark data, where m0 < 0.5 rejects the top of m1).
-	 */
-	if (id.kind == K_METRIC && c->nterms == 0 && j == 1 && c->entity == SEARCH_RUNS &&
-	    c->nclauses == 0)
+	/* Sorted first on a metric: the runs that have it come from its rows (split). */
+	if (id.kind == K_METRIC && c->nterms == 0 && j == 1 && c->entity == SEARCH_RUNS) {
 		c->lead_metric = 1;
+		c->lead_key = pk;
+	}
 	if (id.kind == K_TAG) {
 		int rc = c->entity == SEARCH_VERSIONS ?
 		    buf_printf(&c->joins, entities[c->entity].tag_join, j, j, j, j, pk) :
@@ -873,13 +884,21 @@ add_keyset(struct ctx *c, const char *const *keys)
 }
 
 /*
- * SELECT id, keys FROM ... WHERE ... ORDER BY ... LIMIT: joins and an extra
- * condition vary between the whole query and its split parts; lead_plain
- * leaves the leading term's NULLS clause to the direction's default, which
- * an index on the (non-NULL) value serves in either direction.
+ * How the leading term's NULLs are ordered in a split part, where it is a
+ * NOT NULL value: as in the whole query (NULLs last); as the direction's
+ * default, which the (key, value) index serves in either direction; or
+ * against it, which keeps the planner off an ordered walk of that index.
+ */
+enum lead_nulls { LEAD_NULLS_LAST, LEAD_AS_INDEX, LEAD_AGAINST_INDEX };
+
+/*
+ * SELECT id, keys FROM ... WHERE ... ORDER BY ... LIMIT: the FROM/WHERE
+ * (from_where, %s the joins), the joins and an extra condition vary between
+ * the whole query and its split parts.
  */
 static const char *
-assemble(struct ctx *c, const char *joins, const char *extra, int lead_plain)
+assemble(struct ctx *c, const char *from_where, const char *joins, const char *extra,
+    enum lead_nulls lead)
 {
 	const struct entity_def *e = &entities[c->entity];
 	const char *out = NULL;
@@ -891,20 +910,63 @@ assemble(struct ctx *c, const char *joins, const char *extra, int lead_plain)
 	for (int i = 0; i < c->nterms; i++)
 		if (buf_printf(&b, ", (%s)::text", c->terms[i].expr) == -1)
 			goto out;
-	if (buf_printf(&b, e->from_where, joins) == -1 || buf_adds(&b, buf_str(&c->where)) == -1 ||
+	if (buf_printf(&b, from_where, joins) == -1 || buf_adds(&b, buf_str(&c->where)) == -1 ||
 	    buf_adds(&b, extra) == -1 || buf_adds(&b, " ORDER BY ") == -1)
 		goto out;
-	for (int i = 0; i < c->nterms; i++)
-		if (buf_printf(&b, "%s%s %s%s", i ? ", " : "", c->terms[i].expr,
-		    c->terms[i].desc ? "DESC" : "ASC", c->terms[i].nullable &&
-		    !(lead_plain && i == 0) ? " NULLS LAST" : "") == -1)
+	for (int i = 0; i < c->nterms; i++) {
+		const struct term *t = &c->terms[i];
+		const char *nulls = t->nullable ? " NULLS LAST" : "";
+
+		if (i == 0 && lead == LEAD_AS_INDEX)
+			nulls = "";
+		else if (i == 0 && lead == LEAD_AGAINST_INDEX)
+			nulls = t->desc ? " NULLS LAST" : " NULLS FIRST";
+		if (buf_printf(&b, "%s%s %s%s", i ? ", " : "", t->expr, t->desc ? "DESC" : "ASC",
+		    nulls) == -1)
 			goto out;
+	}
 	if (buf_printf(&b, " LIMIT $%d::int", e->nfixed) == -1)
 		goto out;
 	out = arena_strdup(c->a, buf_str(&b));
 out:
 	buf_free(&b);
 	return out;
+}
+
+/*
+ * The runs that have the leading metric, driven from its latest_metrics rows
+ * (o1): their copies of the run's experiment, stage and start time decide
+ * membership and ties, so runs is joined only for other attributes. r is
+ * then a name for o1's columns, which every condition and key already uses.
+ * Unfiltered, the order follows the (key, value) index and the walk stops at
+ * the page. Filtered, it goes against it: the planner would walk and probe
+ * each run against the filter, estimating few probes per match, and that
+ * read most of the index on issue 7's data, where m0 < 0.5 rejects the top of
+ * m1 (2.7 s); hash joins of the filter's indexes are bounded by what the
+ * filter keeps. NULL when the page token lies past these runs (or on error).
+ */
+static const char *
+split_with_metric(struct ctx *c)
+{
+	const char *joins = buf_str(&c->joins), *from;
+	size_t skip;
+
+	if (c->lead_null)
+		return NULL;
+	/* o1 is the first join; the rest join to r.run_uuid. */
+	if (strncmp(joins, " LEFT JOIN latest_metrics o1 ", 29) != 0)
+		return NULL;
+	skip = strlen(" LEFT JOIN latest_metrics o1 ON o1.run_uuid = r.run_uuid AND o1.key = $");
+	skip += strspn(joins + skip, "0123456789");
+	from = arena_printf(c->a, " FROM latest_metrics o1 %s%%s WHERE o1.key = $%d AND "
+	    "o1.experiment_id = ANY($1::bigint[]) AND o1.run_stage = ANY($2::text[])",
+	    c->needs_runs ? "JOIN runs r ON r.run_uuid = o1.run_uuid" : "CROSS JOIN LATERAL "
+	    "(SELECT o1.run_uuid, o1.run_stage AS lifecycle_stage, o1.run_start AS start_time) r",
+	    c->lead_key);
+	if (from == NULL)
+		return NULL;
+	return assemble(c, from, joins + skip, c->lead_bound != NULL ? c->lead_bound : "",
+	    c->nclauses == 0 ? LEAD_AS_INDEX : LEAD_AGAINST_INDEX);
 }
 
 int
@@ -951,20 +1013,14 @@ search_compile(struct arena *a, enum search_entity entity, const char *filter,
 		    add_keyset(&c, keys) == -1)
 			goto out;
 	}
-	if ((q->sql = assemble(&c, buf_str(&c.joins), "", 0)) == NULL)
+	if ((q->sql = assemble(&c, entities[entity].from_where, buf_str(&c.joins), "",
+	    LEAD_NULLS_LAST)) == NULL)
+		goto toolarge;
+	if (c.lead_metric && (q->split[0] = split_with_metric(&c)) == NULL && !c.lead_null)
 		goto toolarge;
 	if (c.lead_metric) {
-		const char *joins = buf_str(&c.joins), *rest = joins + strlen(" LEFT JOIN");
-		const char *inner;
-
-		/* o1 is the first join: an inner join keeps the runs that have the metric. */
-		if (strncmp(joins, " LEFT JOIN latest_metrics o1 ", 29) != 0 ||
-		    (inner = arena_printf(a, " JOIN%s", rest)) == NULL)
-			goto toolarge;
-		if (!c.lead_null && (q->split[0] = assemble(&c, inner, c.lead_bound != NULL ?
-		    c.lead_bound : "", 1)) == NULL)
-			goto toolarge;
-		if ((q->split[1] = assemble(&c, joins, " AND o1.run_uuid IS NULL", 0)) == NULL)
+		if ((q->split[1] = assemble(&c, entities[entity].from_where, buf_str(&c.joins),
+		    " AND o1.run_uuid IS NULL", LEAD_NULLS_LAST)) == NULL)
 			goto toolarge;
 		q->nsplit = 2;
 	}

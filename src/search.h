@@ -36,11 +36,12 @@ struct search_query {
 	int nkeys;              /* sort-key columns after the id column */
 	/*
 	 * The same rows in two parts, when runs are sorted first on a metric
-	 * and there is no filter (nsplit 2, else 0): split[0] the runs that have it, an ordered walk of
-	 * latest_metrics' (key, value) index that stops at the LIMIT (NULL when
-	 * the page token already lies past them), then split[1] the runs without
-	 * it. Running split[0] and topping the page up from split[1] returns what
-	 * sql returns; both take the same vals.
+	 * (nsplit 2, else 0): split[0] the runs that have it, driven from its
+	 * latest_metrics rows (unfiltered, an ordered walk of the (key, value)
+	 * index that stops at the LIMIT; NULL when the page token already lies
+	 * past them), then split[1] the runs without it. Running split[0] and
+	 * topping the page up from split[1] returns what sql returns; both take
+	 * the same vals.
 	 */
 	const char *split[2];
 	int nsplit;

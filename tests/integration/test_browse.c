@@ -427,8 +427,9 @@ START_TEST(metric_chart_downsampled)
 		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 		PQclear(res);
 		res = PQexecParams(db, "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, "
-		    "step, n) VALUES ($1, 'loss', 0.00001, 1700000999990, 99999, 100000)", 1, NULL, v, NULL,
-		    NULL, 0);
+		    "step, n, experiment_id, run_stage, run_start) SELECT $1, 'loss', 0.00001, "
+		    "1700000999990, 99999, 100000, experiment_id, lifecycle_stage, start_time FROM runs "
+		    "WHERE run_uuid = $1", 1, NULL, v, NULL, NULL, 0);
 		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 		PQclear(res);
 	}

@@ -1,4 +1,4 @@
-/* test_search_pages.c: runs/search sorted on a metric (the split query: runs with the metric by its index, then those without) walked page by page, against the order computed here from the data the test logged. */
+/* test_search_pages.c: runs/search sorted on a metric (the split query: runs with the metric from its latest_metrics rows, then those without) walked page by page, against the order computed here from the data the test logged. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@ static struct run {
 	int has_score;
 	double score, loss;
 	char kind[2];
+	int deleted;
 } runs[NRUNS];
 
 /* POSTs a JSON body; *out (when non-NULL) gets the parsed answer. Returns the status. */
@@ -85,6 +86,8 @@ make_runs(void)
 
 /* The order a case asks for, computed from runs[]: MLflow's, missing last. */
 static int score_desc, by_loss;
+/* Which runs a case reads: 0 active (the default), 1 deleted only, 2 all. */
+static int view;
 
 static int
 cmp_num(int ha, double a, int hb, double b, int desc)
@@ -109,15 +112,26 @@ cmp_runs(const void *pa, const void *pb)
 	return c != 0 ? c : strcmp(a->id, b->id);
 }
 
-/* filter: 0 none, 1 "metrics.loss < 4.5 AND params.kind = 'a'" */
+/*
+ * filter: 0 none, 1 "metrics.loss < 4.5 AND params.kind = 'a'",
+ * 2 "metrics.loss < 4.5 AND attributes.run_name LIKE 'r1%'", 3 "params.kind = 'b'"
+ */
 static size_t
 expected(int filter, const struct run **out)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < NRUNS; i++)
-		if (!filter || (runs[i].loss < 4.5 && runs[i].kind[0] == 'a'))
-			out[n++] = &runs[i];
+	for (int i = 0; i < NRUNS; i++) {
+		const struct run *u = &runs[i];
+
+		if ((view == 0 && u->deleted) || (view == 1 && !u->deleted))
+			continue;
+		if ((filter == 1 && !(u->loss < 4.5 && u->kind[0] == 'a')) ||
+		    (filter == 2 && !(u->loss < 4.5 && !strncmp(u->name, "r1", 2))) ||
+		    (filter == 3 && u->kind[0] != 'b'))
+			continue;
+		out[n++] = u;
+	}
 	qsort(out, n, sizeof(*out), cmp_runs);
 	return n;
 }
@@ -138,8 +152,9 @@ walk(const char *order_json, const char *filter, int max, const struct run **wan
 		if (token[0] != '\0')
 			snprintf(tokfield, sizeof(tokfield), ",\"page_token\":\"%s\"", token);
 		snprintf(body, sizeof(body), "{\"experiment_ids\":[\"%s\"],\"order_by\":%s,"
-		    "\"filter\":\"%s\",\"max_results\":%d%s}", exp_id, order_json, filter, max,
-		    tokfield);
+		    "\"filter\":\"%s\",\"max_results\":%d%s,\"run_view_type\":\"%s\"}", exp_id,
+		    order_json, filter, max, tokfield, view == 0 ? "ACTIVE_ONLY" : view == 1 ?
+		    "DELETED_ONLY" : "ALL");
 		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/search", body, &j), 200);
 		list = json_object_get(j, "runs");
 		ck_assert_msg(json_array_size(list) <= (size_t)max, "page larger than %d", max);
@@ -197,6 +212,88 @@ START_TEST(metric_sort_pages_match_the_data)
 }
 END_TEST
 
+/*
+ * The runs with the sort metric are read from their latest_metrics rows,
+ * which carry a copy of the run's experiment, stage and start time: deleting
+ * and restoring runs moves them between views, another experiment's runs
+ * with the same metric stay out, and filters on attributes latest_metrics
+ * has no copy of, or in the other direction, page the same way.
+ */
+START_TEST(metric_sort_follows_deletes_and_filters)
+{
+	const struct run *want[NRUNS];
+	char body[512], other[32];
+	size_t n;
+	json_t *j;
+
+	/* A second experiment whose runs outscore every run of the first. */
+	snprintf(body, sizeof(body), "{\"name\":\"search-pages-other-%d\"}", (int)getpid());
+	ck_assert_int_eq(call_json("/api/2.0/mlflow/experiments/create", body, &j), 200);
+	snprintf(other, sizeof(other), "%s", json_string_value(json_object_get(j,
+	    "experiment_id")));
+	json_decref(j);
+	for (int i = 0; i < 3; i++) {
+		char id[40];
+
+		snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\"}", other);
+		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/create", body, &j), 200);
+		snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(json_object_get(
+		    json_object_get(j, "run"), "info"), "run_id")));
+		json_decref(j);
+		snprintf(body, sizeof(body), "{\"run_id\":\"%s\",\"metrics\":[{\"key\":\"score\","
+		    "\"value\":99,\"timestamp\":1,\"step\":0},{\"key\":\"loss\",\"value\":0,"
+		    "\"timestamp\":1,\"step\":0}],\"params\":[{\"key\":\"kind\",\"value\":\"a\"}]}",
+		    id);
+		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/log-batch", body, NULL), 200);
+	}
+	/* Every seventh run deleted. */
+	for (int i = 0; i < NRUNS; i += 7) {
+		snprintf(body, sizeof(body), "{\"run_id\":\"%s\"}", runs[i].id);
+		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/delete", body, NULL), 200);
+		runs[i].deleted = 1;
+	}
+	by_loss = 0;
+	for (view = 0; view < 3; view++) {
+		score_desc = 1;
+		n = expected(0, want);
+		walk("[\"metrics.score DESC\"]", "", 6, want, n);
+		n = expected(1, want);
+		walk("[\"metrics.score DESC\"]", "metrics.loss < 4.5 AND params.kind = 'a'", 2,
+		    want, n);
+		score_desc = 0;
+		n = expected(1, want);
+		walk("[\"metrics.score ASC\"]", "metrics.loss < 4.5 AND params.kind = 'a'", 2,
+		    want, n);
+		n = expected(2, want);
+		ck_assert_int_gt(n, view == 1 ? 0 : 2);
+		walk("[\"metrics.score ASC\"]", "metrics.loss < 4.5 AND "
+		    "attributes.run_name LIKE 'r1%'", 3, want, n);
+		score_desc = 1;
+		n = expected(3, want);
+		walk("[\"metrics.score DESC\"]", "params.kind = 'b'", 4, want, n);
+	}
+	/* Restored, a run is back among the active ones, in its place. */
+	view = 0;
+	snprintf(body, sizeof(body), "{\"run_id\":\"%s\"}", runs[7].id);
+	ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/restore", body, NULL), 200);
+	runs[7].deleted = 0;
+	n = expected(0, want);
+	walk("[\"metrics.score DESC\"]", "", 5, want, n);
+	/* The whole experiment deleted: no active run left to sort. */
+	snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\"}", exp_id);
+	ck_assert_int_eq(call_json("/api/2.0/mlflow/experiments/delete", body, NULL), 200);
+	for (int i = 0; i < NRUNS; i++)
+		runs[i].deleted = 1;
+	n = expected(0, want);
+	ck_assert_int_eq(n, 0);
+	walk("[\"metrics.score DESC\"]", "", 5, want, n);
+	view = 1;
+	n = expected(1, want);
+	walk("[\"metrics.score DESC\"]", "metrics.loss < 4.5 AND params.kind = 'a'", 4, want, n);
+	view = 0;
+}
+END_TEST
+
 /* The experiment page's table follows the same order as the API. */
 START_TEST(experiment_page_follows_the_order)
 {
@@ -240,6 +337,7 @@ main(void)
 	tcase_add_checked_fixture(tc, make_runs, NULL);
 	tcase_add_test(tc, metric_sort_pages_match_the_data);
 	tcase_add_test(tc, experiment_page_follows_the_order);
+	tcase_add_test(tc, metric_sort_follows_deletes_and_filters);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
