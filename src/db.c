@@ -272,6 +272,42 @@ db_command(struct db *d, const char *sql)
 	return ok ? 0 : -1;
 }
 
+int
+db_copy_in(struct db *d, const char *copy, const char *data, size_t len)
+{
+	PGresult *res;
+	int ok;
+
+	if (!d->ready && db_ensure(d) == -1)
+		return -1;
+	res = PQexec(d->conn, copy);
+	ok = res != NULL && PQresultStatus(res) == PGRES_COPY_IN;
+	if (!ok)
+		set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+		    PQerrorMessage(d->conn));
+	PQclear(res);
+	if (ok) {
+		/* libpq buffers and sends in pieces; one call per request keeps it simple. */
+		ok = PQputCopyData(d->conn, data, (int)len) == 1 &&
+		    PQputCopyEnd(d->conn, NULL) == 1;
+		/* The COPY's own result, then NULL. */
+		while ((res = PQgetResult(d->conn)) != NULL) {
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				ok = 0;
+				set_error(d, PQresultErrorField(res, PG_DIAG_SQLSTATE),
+				    PQerrorMessage(d->conn));
+			}
+			PQclear(res);
+		}
+	}
+	if (!ok && PQstatus(d->conn) != CONNECTION_OK) {
+		d->lost = 1;
+		set_ready(d, 0);
+		set_error(d, "", PQerrorMessage(d->conn));
+	}
+	return ok ? 0 : -1;
+}
+
 void
 db_rollback(struct db *d)
 {

@@ -482,18 +482,14 @@
 	X(TAGS_UPSERT, 0, "INSERT INTO tags (run_uuid, key, value) SELECT $1, k, v " \
 	    "FROM unnest($2::text[], $3::text[]) AS t(k, v) ON CONFLICT (run_uuid, key) " \
 	    "DO UPDATE SET value = EXCLUDED.value") \
-	/* The points of a batch, and per key the latest point (timestamp, then value) and \
-	 * the count of its finite points: n grows on every batch, the rest only when the \
-	 * batch holds a later point, so the upsert writes every column through a CASE. */ \
-	X(METRICS_INSERT, 0, "WITH m AS (SELECT * FROM unnest($2::text[], $3::float8[], " \
-	    "$4::bigint[], $5::bigint[], $6::bool[]) AS t(k, v, ts, st, nan)), " \
-	    "ins AS (INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) " \
-	    "SELECT $1, k, v, ts, st, nan FROM m) " \
-	    "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, step, is_nan, n, " \
-	    "experiment_id, run_stage, run_start) SELECT DISTINCT ON (k) $1, k, v, ts, st, nan, " \
-	    "count(*) FILTER (WHERE NOT nan AND v > '-Infinity' AND v < 'Infinity') " \
-	    "OVER (PARTITION BY k), r.experiment_id, r.lifecycle_stage, r.start_time " \
-	    "FROM m, runs r WHERE r.run_uuid = $1 ORDER BY k, ts DESC, v DESC " \
+	/* Per key of a batch (whose points went in by COPY): the latest point and the \
+	 * count of finite points. n grows on every batch, the rest only when the batch \
+	 * holds a later point (timestamp, then value), so every column goes through a CASE. */ \
+	X(LATEST_UPSERT, 0, "INSERT INTO latest_metrics AS l (run_uuid, key, value, timestamp, " \
+	    "step, is_nan, n, experiment_id, run_stage, run_start) SELECT $1, k, v, ts, st, nan, " \
+	    "cnt, r.experiment_id, r.lifecycle_stage, r.start_time FROM unnest($2::text[], " \
+	    "$3::float8[], $4::bigint[], $5::bigint[], $6::bool[], $7::bigint[]) AS " \
+	    "t(k, v, ts, st, nan, cnt), runs r WHERE r.run_uuid = $1 " \
 	    "ON CONFLICT (run_uuid, key) DO UPDATE SET n = l.n + EXCLUDED.n, " \
 	    "value = CASE WHEN " LM_NEWER " THEN EXCLUDED.value ELSE l.value END, " \
 	    "timestamp = CASE WHEN " LM_NEWER " THEN EXCLUDED.timestamp ELSE l.timestamp END, " \
@@ -745,6 +741,13 @@ PGresult *db_exec_bin(struct db *d, enum stmt s, int n, const char *const *vals,
 PGresult *db_query(struct db *d, const char *sql, int n, const char *const *vals) WUR;
 /* Plain command without parameters (BEGIN, COMMIT, ROLLBACK). 0 or -1. */
 int db_command(struct db *d, const char *sql) WUR;
+/*
+ * Runs copy, a fixed "COPY table (columns) FROM STDIN ..." statement, and
+ * sends data[0..len) as its input: the bulk path for rows whose values are
+ * all in data (binary COPY carries them typed and length-prefixed, never
+ * as SQL). 0, or -1 with the error as db_exec's.
+ */
+int db_copy_in(struct db *d, const char *copy, const char *data, size_t len) WUR;
 
 /* ROLLBACK after a failed step; if even that fails the connection is lost and reconnects. */
 void db_rollback(struct db *d);

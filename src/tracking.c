@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1265,23 +1266,164 @@ list_arg(struct req *r, json_t *j, const char *name)
 	return 0;
 }
 
+/* One validated metric point of a batch. */
+struct point {
+	const char *key;
+	const char *text;             /* the value as float8 text */
+	double v;
+	long long ts, step;
+	int nan;
+};
+
+/* Postgres' float8 order, which latest_metrics' "latest" follows: NaN above all. */
+static int
+pg_float_cmp(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) - isnan(b);
+	return (a > b) - (a < b);
+}
+
+/* By key, then latest first: timestamp, then value, descending. */
+static int
+point_cmp(const void *pa, const void *pb)
+{
+	const struct point *a = *(const struct point *const *)pa;
+	const struct point *b = *(const struct point *const *)pb;
+	int c = strcmp(a->key, b->key);
+
+	if (c != 0)
+		return c;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? 1 : -1;
+	return -pg_float_cmp(a->v, b->v);
+}
+
+static int
+put_be(struct buf *b, uint64_t v, int bytes)
+{
+	unsigned char o[8];
+
+	for (int i = 0; i < bytes; i++)
+		o[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+	return buf_add(b, o, (size_t)bytes);
+}
+
+/* A field of binary COPY: its length, then its bytes. */
+static int
+put_field(struct buf *b, const void *data, size_t n)
+{
+	return put_be(b, n, 4) == -1 || buf_add(b, data, n) == -1 ? -1 : 0;
+}
+
+static int
+put_i64(struct buf *b, long long v)
+{
+	return put_be(b, 8, 4) == -1 || put_be(b, (uint64_t)v, 8) == -1 ? -1 : 0;
+}
+
+/*
+ * Writes pts[0..n) of run_id: the points with one binary COPY into metrics
+ * (Postgres inserts them a page at a time, where INSERT ... SELECT wrote and
+ * logged row by row), then per key its latest point and its count of finite
+ * points into latest_metrics. Inside the caller's transaction; 0 or -1.
+ */
+static int
+metrics_write(struct req *r, const char *run_id, struct point *pts, size_t n)
+{
+	static const char sig[] = "PGCOPY\n\377\r\n";
+	const struct point **ord;
+	struct buf cp, lk, lv, lts, lst, lnan, ln;
+	PGresult *res;
+	int rc = -1;
+
+	buf_init(&cp, ARRAY_TEXT_MAX);
+	buf_init(&lk, ARRAY_TEXT_MAX);
+	buf_init(&lv, ARRAY_TEXT_MAX);
+	buf_init(&lts, ARRAY_TEXT_MAX);
+	buf_init(&lst, ARRAY_TEXT_MAX);
+	buf_init(&lnan, ARRAY_TEXT_MAX);
+	buf_init(&ln, ARRAY_TEXT_MAX);
+	if ((ord = arena_alloc(r->a, sizeof(*ord) * (n + 1))) == NULL)
+		goto out;
+	/* Header: signature (with its NUL), flags, extension length. */
+	if (buf_add(&cp, sig, sizeof(sig)) == -1 || put_be(&cp, 0, 4) == -1 ||
+	    put_be(&cp, 0, 4) == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct point *p = &pts[i];
+		uint64_t bits;
+		unsigned char nan = (unsigned char)p->nan;
+
+		memcpy(&bits, &p->v, sizeof(bits));
+		if (put_be(&cp, 6, 2) == -1 || put_field(&cp, run_id, strlen(run_id)) == -1 ||
+		    put_field(&cp, p->key, strlen(p->key)) == -1 || put_be(&cp, 8, 4) == -1 ||
+		    put_be(&cp, bits, 8) == -1 || put_i64(&cp, p->ts) == -1 ||
+		    put_i64(&cp, p->step) == -1 || put_field(&cp, &nan, 1) == -1)
+			goto out;
+		ord[i] = p;
+	}
+	if (put_be(&cp, 0xffff, 2) == -1)
+		goto out;
+	if (db_copy_in(r->db, "COPY metrics (run_uuid, key, value, timestamp, step, is_nan) "
+	    "FROM STDIN (FORMAT binary)", cp.p, cp.len) == -1)
+		goto out;
+	qsort(ord, n, sizeof(*ord), point_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		long long finite = 0;
+		char num[24];
+
+		for (j = i; j < n && !strcmp(ord[j]->key, ord[i]->key); j++)
+			finite += !ord[j]->nan && isfinite(ord[j]->v);
+		if (arr_add(&lk, ord[i]->key) == -1 || arr_add(&lv, ord[i]->text) == -1 ||
+		    arr_add(&lnan, ord[i]->nan ? "t" : "f") == -1)
+			goto out;
+		snprintf(num, sizeof(num), "%lld", ord[i]->ts);
+		if (arr_add(&lts, num) == -1)
+			goto out;
+		snprintf(num, sizeof(num), "%lld", ord[i]->step);
+		if (arr_add(&lst, num) == -1)
+			goto out;
+		snprintf(num, sizeof(num), "%lld", finite);
+		if (arr_add(&ln, num) == -1)
+			goto out;
+	}
+	{
+		const char *vals[7] = { run_id, arr_end(&lk), arr_end(&lv), arr_end(&lts),
+		    arr_end(&lst), arr_end(&lnan), arr_end(&ln) };
+
+		for (int i = 1; i < 7; i++)
+			if (vals[i] == NULL)
+				goto out;
+		if ((res = db_exec(r->db, STMT_LATEST_UPSERT, 7, vals)) == NULL)
+			goto out;
+		PQclear(res);
+	}
+	rc = 0;
+out:
+	buf_free(&cp);
+	buf_free(&lk);
+	buf_free(&lv);
+	buf_free(&lts);
+	buf_free(&lst);
+	buf_free(&lnan);
+	buf_free(&ln);
+	return rc;
+}
+
 int
 tracking_log_batch(struct req *r, const char *run_id, json_t *metrics, json_t *params,
     json_t *tags)
 {
 	size_t nm = json_array_size(metrics), np = json_array_size(params),
 	    nt = json_array_size(tags);
-	struct buf mk, mv, mts, mst, mnan, pk, pv, tk, tv;
+	struct buf pk, pv, tk, tv;
+	struct point *pts = NULL;
 	const char **pkeys = NULL, **pvals = NULL;
 	const char *run_name = NULL;
 	int rc = 1, own_tx;
 	PGresult *res;
 
-	buf_init(&mk, ARRAY_TEXT_MAX);
-	buf_init(&mv, ARRAY_TEXT_MAX);
-	buf_init(&mts, ARRAY_TEXT_MAX);
-	buf_init(&mst, ARRAY_TEXT_MAX);
-	buf_init(&mnan, ARRAY_TEXT_MAX);
 	buf_init(&pk, ARRAY_TEXT_MAX);
 	buf_init(&pv, ARRAY_TEXT_MAX);
 	buf_init(&tk, ARRAY_TEXT_MAX);
@@ -1296,11 +1438,13 @@ tracking_log_batch(struct req *r, const char *run_id, json_t *metrics, json_t *p
 	if ((rc = perm_require_run(r, run_id, PERM_EDIT)) != 0)
 		goto out;
 	rc = 1;
+	if (nm > 0 && (pts = arena_alloc(r->a, sizeof(*pts) * nm)) == NULL)
+		goto fail;
 	/* Validate everything before the first write. */
 	for (size_t i = 0; i < nm; i++) {
 		json_t *m = json_array_get(metrics, i), *jk = json_object_get(m, "key");
 		const char *k = json_string_value(jk);
-		char val[64], num[24];
+		char val[64];
 		long long ts, step = 0;
 		int nan;
 
@@ -1329,13 +1473,10 @@ tracking_log_batch(struct req *r, const char *run_id, json_t *metrics, json_t *p
 			    "(value=%s). Step must be a valid long (64-bit integer).", k, val);
 			goto out;
 		}
-		if (arr_add(&mk, k) == -1 || arr_add(&mv, val) == -1)
-			goto fail;
-		snprintf(num, sizeof(num), "%lld", ts);
-		if (arr_add(&mts, num) == -1)
-			goto fail;
-		snprintf(num, sizeof(num), "%lld", step);
-		if (arr_add(&mst, num) == -1 || arr_add(&mnan, nan ? "t" : "f") == -1)
+		/* strtod reads "NaN" and "Infinity" too, and rounds as float8in does. */
+		pts[i] = (struct point){ k, arena_strdup(r->a, val), strtod(val, NULL), ts, step,
+		    nan };
+		if (pts[i].text == NULL)
 			goto fail;
 	}
 	pkeys = arena_alloc(r->a, sizeof(char *) * (np + 1));
@@ -1424,17 +1565,8 @@ tracking_log_batch(struct req *r, const char *run_id, json_t *metrics, json_t *p
 			PQclear(res);
 		}
 	}
-	if (nm > 0) {
-		const char *vals[6] = { run_id, arr_end(&mk), arr_end(&mv), arr_end(&mts),
-		    arr_end(&mst), arr_end(&mnan) };
-
-		for (int i = 1; i < 6; i++)
-			if (vals[i] == NULL)
-				goto rollback;
-		if ((res = db_exec(r->db, STMT_METRICS_INSERT, 6, vals)) == NULL)
-			goto rollback;
-		PQclear(res);
-	}
+	if (nm > 0 && metrics_write(r, run_id, pts, nm) == -1)
+		goto rollback;
 	if (own_tx && commit(r) == -1)
 		goto out;
 	rc = 0;
@@ -1446,11 +1578,6 @@ rollback:
 fail:
 	rc = -1;
 out:
-	buf_free(&mk);
-	buf_free(&mv);
-	buf_free(&mts);
-	buf_free(&mst);
-	buf_free(&mnan);
 	buf_free(&pk);
 	buf_free(&pv);
 	buf_free(&tk);
