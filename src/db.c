@@ -250,16 +250,15 @@ db_query(struct db *d, const char *sql, int n, const char *const *vals)
 	return NULL;
 }
 
-int
-db_command(struct db *d, const char *sql)
+/*
+ * Whether res (which this clears) has status want; if not, the error goes to
+ * d, and a broken connection marks d lost so the next request reconnects.
+ */
+static int
+result_ok(struct db *d, PGresult *res, ExecStatusType want)
 {
-	PGresult *res;
-	int ok;
+	int ok = res != NULL && PQresultStatus(res) == want;
 
-	if (!d->ready && db_ensure(d) == -1)
-		return -1;
-	res = PQexec(d->conn, sql);
-	ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
 		set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
 		    PQerrorMessage(d->conn));
@@ -269,7 +268,15 @@ db_command(struct db *d, const char *sql)
 		}
 	}
 	PQclear(res);
-	return ok ? 0 : -1;
+	return ok;
+}
+
+int
+db_command(struct db *d, const char *sql)
+{
+	if (!d->ready && db_ensure(d) == -1)
+		return -1;
+	return result_ok(d, PQexec(d->conn, sql), PGRES_COMMAND_OK) ? 0 : -1;
 }
 
 int
@@ -280,30 +287,18 @@ db_copy_in(struct db *d, const char *copy, const char *data, size_t len)
 
 	if (!d->ready && db_ensure(d) == -1)
 		return -1;
-	res = PQexec(d->conn, copy);
-	ok = res != NULL && PQresultStatus(res) == PGRES_COPY_IN;
+	if (!result_ok(d, PQexec(d->conn, copy), PGRES_COPY_IN))
+		return -1;
+	/* libpq buffers and sends in pieces; one call per request keeps it simple. */
+	ok = PQputCopyData(d->conn, data, (int)len) == 1 && PQputCopyEnd(d->conn, NULL) == 1;
 	if (!ok)
-		set_error(d, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
-		    PQerrorMessage(d->conn));
-	PQclear(res);
-	if (ok) {
-		/* libpq buffers and sends in pieces; one call per request keeps it simple. */
-		ok = PQputCopyData(d->conn, data, (int)len) == 1 &&
-		    PQputCopyEnd(d->conn, NULL) == 1;
-		/* The COPY's own result, then NULL. */
-		while ((res = PQgetResult(d->conn)) != NULL) {
-			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-				ok = 0;
-				set_error(d, PQresultErrorField(res, PG_DIAG_SQLSTATE),
-				    PQerrorMessage(d->conn));
-			}
-			PQclear(res);
-		}
-	}
+		set_error(d, "", PQerrorMessage(d->conn));
+	/* The COPY's own result, then NULL. */
+	while ((res = PQgetResult(d->conn)) != NULL)
+		ok = result_ok(d, res, PGRES_COMMAND_OK) && ok;
 	if (!ok && PQstatus(d->conn) != CONNECTION_OK) {
 		d->lost = 1;
 		set_ready(d, 0);
-		set_error(d, "", PQerrorMessage(d->conn));
 	}
 	return ok ? 0 : -1;
 }

@@ -39,6 +39,31 @@ call_json(const char *path, const char *body, json_t **out)
 	return st;
 }
 
+/* Creates the experiment name-<pid>; its id goes to id. */
+static void
+create_experiment(const char *name, char *id, size_t idlen)
+{
+	char body[256];
+	json_t *j;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s-%d\"}", name, (int)getpid());
+	ck_assert_int_eq(call_json("/api/2.0/mlflow/experiments/create", body, &j), 200);
+	snprintf(id, idlen, "%s", json_string_value(json_object_get(j, "experiment_id")));
+	json_decref(j);
+}
+
+/* Creates a run from the runs/create body; its id goes to id. */
+static void
+create_run(const char *body, char *id, size_t idlen)
+{
+	json_t *j;
+
+	ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/create", body, &j), 200);
+	snprintf(id, idlen, "%s", json_string_value(json_object_get(json_object_get(
+	    json_object_get(j, "run"), "info"), "run_id")));
+	json_decref(j);
+}
+
 /*
  * NRUNS runs: start times in groups of three (ties broken by run id), a
  * score from six values (ties in the sort value) missing on every fifth run,
@@ -48,14 +73,9 @@ static void
 make_runs(void)
 {
 	char body[1024];
-	json_t *j;
 
 	/* One experiment per forked test. */
-	snprintf(body, sizeof(body), "{\"name\":\"search-pages-%d\"}", (int)getpid());
-	ck_assert_int_eq(call_json("/api/2.0/mlflow/experiments/create", body, &j), 200);
-	snprintf(exp_id, sizeof(exp_id), "%s", json_string_value(json_object_get(j,
-	    "experiment_id")));
-	json_decref(j);
+	create_experiment("search-pages", exp_id, sizeof(exp_id));
 	for (int i = 0; i < NRUNS; i++) {
 		struct run *u = &runs[i];
 		char metrics[512];
@@ -68,10 +88,7 @@ make_runs(void)
 		snprintf(u->kind, sizeof(u->kind), "%c", 'a' + i % 3);
 		snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\",\"run_name\":\"%s\","
 		    "\"start_time\":%lld}", exp_id, u->name, u->start);
-		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/create", body, &j), 200);
-		snprintf(u->id, sizeof(u->id), "%s", json_string_value(json_object_get(
-		    json_object_get(json_object_get(j, "run"), "info"), "run_id")));
-		json_decref(j);
+		create_run(body, u->id, sizeof(u->id));
 		snprintf(metrics, sizeof(metrics), "{\"key\":\"loss\",\"value\":%.2f,"
 		    "\"timestamp\":1,\"step\":0}", u->loss);
 		if (u->has_score)
@@ -224,22 +241,14 @@ START_TEST(metric_sort_follows_deletes_and_filters)
 	const struct run *want[NRUNS];
 	char body[512], other[32];
 	size_t n;
-	json_t *j;
 
 	/* A second experiment whose runs outscore every run of the first. */
-	snprintf(body, sizeof(body), "{\"name\":\"search-pages-other-%d\"}", (int)getpid());
-	ck_assert_int_eq(call_json("/api/2.0/mlflow/experiments/create", body, &j), 200);
-	snprintf(other, sizeof(other), "%s", json_string_value(json_object_get(j,
-	    "experiment_id")));
-	json_decref(j);
+	create_experiment("search-pages-other", other, sizeof(other));
 	for (int i = 0; i < 3; i++) {
 		char id[40];
 
 		snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\"}", other);
-		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/create", body, &j), 200);
-		snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(json_object_get(
-		    json_object_get(j, "run"), "info"), "run_id")));
-		json_decref(j);
+		create_run(body, id, sizeof(id));
 		snprintf(body, sizeof(body), "{\"run_id\":\"%s\",\"metrics\":[{\"key\":\"score\","
 		    "\"value\":99,\"timestamp\":1,\"step\":0},{\"key\":\"loss\",\"value\":0,"
 		    "\"timestamp\":1,\"step\":0}],\"params\":[{\"key\":\"kind\",\"value\":\"a\"}]}",
