@@ -22,39 +22,6 @@ const char *const quality_windows[] = { "24h", "7d", "30d", "all", NULL };
 
 /* ---- helpers ---- */
 
-/* Postgres array literals: {1,2,"text"}; NULL elements when s is NULL. */
-static int
-arr_text(struct buf *b, const char *s)
-{
-	if (b->len > 0 && buf_addc(b, ',') == -1)
-		return -1;
-	if (s == NULL)
-		return buf_adds(b, "NULL");
-	if (buf_addc(b, '"') == -1)
-		return -1;
-	for (; *s != '\0'; s++)
-		if ((*s == '"' || *s == '\\') ? buf_addc(b, '\\') == -1 ||
-		    buf_addc(b, *s) == -1 : buf_addc(b, *s) == -1)
-			return -1;
-	return buf_addc(b, '"');
-}
-
-static int
-arr_num(struct buf *b, double d)
-{
-	if (b->len > 0 && buf_addc(b, ',') == -1)
-		return -1;
-	return buf_printf(b, "%.17g", d);
-}
-
-static int
-arr_int(struct buf *b, long long v)
-{
-	if (b->len > 0 && buf_addc(b, ',') == -1)
-		return -1;
-	return buf_printf(b, "%lld", v);
-}
-
 /* The text of a finished array literal, "{...}", in arena memory. */
 static const char *
 arr_done(struct req *r, struct buf *b)
@@ -320,7 +287,7 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 		buf_init(&a[k], ARRAY_CAP);
 	for (size_t i = 0; i < n; i++)
 		if (res[i].status == 0 && items[i].prediction_id > 0 &&
-		    arr_int(&ids, items[i].prediction_id) == -1)
+		    pgarr_int(&ids, items[i].prediction_id) == -1)
 			goto out;
 	if ((vals[0] = arr_done(r, &ids)) == NULL)
 		goto out;
@@ -419,10 +386,10 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 			ds[nd].verified = -1;
 			nd++;
 			ncd += cds[ncd].n != 0;
-			if (arr_int(&a[9], p->old_fb) == -1)
+			if (pgarr_int(&a[9], p->old_fb) == -1)
 				goto out;
 			nold++;
-		} else if (arr_int(&a[8], p->id) == -1)
+		} else if (pgarr_int(&a[8], p->id) == -1)
 			goto out;
 		else
 			nnew++;
@@ -430,11 +397,11 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 		ds[nd].verified = 1;
 		nd++;
 		ncd += cds[ncd].n != 0;
-		if (arr_int(&a[0], p->id) == -1 || arr_text(&a[1], p->at) == -1 ||
-		    arr_int(&a[2], p->vid) == -1 ||
-		    (label == NULL ? arr_num(&a[3], num) : arr_text(&a[3], NULL)) == -1 ||
-		    arr_text(&a[4], label) == -1 ||
-		    (score_of(p, &score) ? arr_num(&a[5], score) : arr_text(&a[5], NULL)) == -1)
+		if (pgarr_int(&a[0], p->id) == -1 || pgarr_text(&a[1], p->at) == -1 ||
+		    pgarr_int(&a[2], p->vid) == -1 ||
+		    (label == NULL ? pgarr_num(&a[3], num) : pgarr_text(&a[3], NULL)) == -1 ||
+		    pgarr_text(&a[4], label) == -1 ||
+		    (score_of(p, &score) ? pgarr_num(&a[5], score) : pgarr_text(&a[5], NULL)) == -1)
 			goto out;
 		nins++;
 	}
@@ -495,11 +462,11 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 				s.y2 += ds[i].y2;
 				s.logloss += ds[i].logloss;
 			}
-			if (arr_int(&a[0], s.vid) == -1 || arr_text(&a[1], s.hour) == -1 ||
-			    arr_int(&a[2], s.verified) == -1 || arr_num(&a[3], s.err) == -1 ||
-			    arr_num(&a[4], s.abs_err) == -1 || arr_num(&a[5], s.sq_err) == -1 ||
-			    arr_num(&a[6], s.y) == -1 || arr_num(&a[7], s.y2) == -1 ||
-			    arr_int(&a[8], s.correct) == -1 || arr_num(&a[9], s.logloss) == -1)
+			if (pgarr_int(&a[0], s.vid) == -1 || pgarr_text(&a[1], s.hour) == -1 ||
+			    pgarr_int(&a[2], s.verified) == -1 || pgarr_num(&a[3], s.err) == -1 ||
+			    pgarr_num(&a[4], s.abs_err) == -1 || pgarr_num(&a[5], s.sq_err) == -1 ||
+			    pgarr_num(&a[6], s.y) == -1 || pgarr_num(&a[7], s.y2) == -1 ||
+			    pgarr_int(&a[8], s.correct) == -1 || pgarr_num(&a[9], s.logloss) == -1)
 				goto out;
 		}
 		for (size_t k = 0; k < 10; k++)
@@ -519,9 +486,9 @@ feedback_submit(struct req *r, const struct fb_item *items, size_t n,
 					s.n += cds[i].n;
 				if (s.n == 0)
 					continue;
-				if (arr_int(&a[0], s.vid) == -1 || arr_text(&a[1], s.hour) == -1 ||
-				    arr_text(&a[2], s.actual) == -1 ||
-				    arr_text(&a[3], s.predicted) == -1 || arr_int(&a[4], s.n) == -1)
+				if (pgarr_int(&a[0], s.vid) == -1 || pgarr_text(&a[1], s.hour) == -1 ||
+				    pgarr_text(&a[2], s.actual) == -1 ||
+				    pgarr_text(&a[3], s.predicted) == -1 || pgarr_int(&a[4], s.n) == -1)
 					goto out;
 			}
 			for (size_t k = 0; k < 5; k++)
@@ -1205,7 +1172,7 @@ quality_get(struct req *r, const char *name, const char *window, json_t **out)
 		buf_init(&ids, 1 << 16);
 		for (size_t i = 0; i < nv; i++)
 			if (PQgetvalue(vr, (int)i, 5)[0] != '\0' &&
-			    arr_text(&ids, PQgetvalue(vr, (int)i, 5)) == -1)
+			    pgarr_text(&ids, PQgetvalue(vr, (int)i, 5)) == -1)
 				break;
 		rv[0] = arr_done(r, &ids);
 		buf_free(&ids);

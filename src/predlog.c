@@ -1,4 +1,4 @@
-/* predlog.c: group commit for the prediction log — one writer thread, one multi-row INSERT per batch. */
+/* predlog.c: group commit for the prediction log — one writer thread, one prepared statement over column arrays per batch. */
 #include "predlog.h"
 
 #include <errno.h>
@@ -43,6 +43,26 @@ predlog_queue_rows(void)
 	return n;
 }
 
+/*
+ * The batch statement, prepared once per connection: ids drawn from the
+ * sequence, the rows inserted, and the prediction counts of the live-quality
+ * buckets moved — autocommit, so one transaction and one WAL flush for the
+ * batch. Arrays of the batch's columns, so its plan is made once: a multi-row
+ * VALUES built per batch cost Postgres about 5 ms of planning for 100 rows,
+ * more than inserting them (3 ms).
+ */
+#define BATCH_STMT "predlog_batch"
+#define BATCH_SQL "WITH v AS MATERIALIZED (SELECT nextval('predictions_id_seq') AS id, " \
+	"t.* FROM unnest($1::bigint[], $2::bigint[], $3::jsonb[], $4::jsonb[], $5::int[], " \
+	"$6::text[]) WITH ORDINALITY AS t(model_version_id, user_id, inputs, output, " \
+	"latency_us, request_id, ord)), ins AS (INSERT INTO predictions (id, " \
+	"model_version_id, user_id, inputs, output, latency_us, request_id) SELECT id, " \
+	"model_version_id, user_id, inputs, output, latency_us, request_id FROM v), " \
+	"q AS (INSERT INTO quality_hourly AS q (model_version_id, hour, predictions) " \
+	"SELECT model_version_id, date_trunc('hour', now(), 'UTC'), count(*) FROM v " \
+	"GROUP BY 1 ORDER BY 1 ON CONFLICT (model_version_id, hour) DO UPDATE SET " \
+	"predictions = q.predictions + EXCLUDED.predictions) SELECT ord - 1, id FROM v"
+
 static PGconn *
 connect_db(void)
 {
@@ -50,92 +70,91 @@ connect_db(void)
 	    "application_name", NULL };
 	const char *vals[] = { conninfo, "2", "verdictd-predlog", NULL };
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGresult *res;
+	int ok;
 
-	if (c != NULL && PQstatus(c) == CONNECTION_OK)
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return NULL;
+	}
+	res = PQprepare(c, BATCH_STMT, BATCH_SQL, 0, NULL);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_msg("error", "prediction log: preparing the batch statement: %s",
+		    PQerrorMessage(c));
+	PQclear(res);
+	if (ok)
 		return c;
 	PQfinish(c);
 	return NULL;
 }
 
-/*
- * Commits every row of the waiters in [first, stop) in one statement, one
- * round trip: ids drawn from the sequence, the rows inserted, and the
- * prediction counts of the live-quality buckets moved — autocommit, so one
- * transaction and one WAL flush for the batch.
- */
+/* "{" + elements + "}" of b, in out (reset first); NULL when it does not fit. */
+static const char *
+wrapped(struct buf *out, const struct buf *b)
+{
+	buf_reset(out);
+	if (buf_addc(out, '{') == -1 || buf_add(out, buf_str(b), b->len) == -1 ||
+	    buf_addc(out, '}') == -1)
+		return NULL;
+	return buf_str(out);
+}
+
+/* Commits every row of the waiters in [first, stop) with one BATCH_STMT. */
 static int
 commit_batch(PGconn *c, struct waiter *first, struct waiter *stop, size_t nrows)
 {
-	struct buf sql;
-	const char **vals = NULL;
-	char (*nums)[3][24] = NULL;
+	struct buf col[NCOLS], lit[NCOLS];
+	const char *vals[NCOLS];
 	PGresult *res = NULL;
-	size_t k = 0, r = 0;
+	long long *ids = NULL;
+	size_t r = 0;
 	int rc = -1;
 
-	buf_init(&sql, 1 << 24);
-	vals = calloc(nrows * NCOLS, sizeof(*vals));
-	nums = calloc(nrows, sizeof(*nums));
-	if (vals == NULL || nums == NULL)
-		goto out;
-	if (buf_adds(&sql, "WITH x (ord, model_version_id, user_id, inputs, output, "
-	    "latency_us, request_id) AS (VALUES ") == -1)
-		goto out;
+	for (int k = 0; k < NCOLS; k++) {
+		buf_init(&col[k], 1 << 26);
+		buf_init(&lit[k], 1 << 26);
+	}
 	for (struct waiter *w = first; w != stop; w = w->next)
-		for (size_t i = 0; i < w->n; i++, r++) {
+		for (size_t i = 0; i < w->n; i++) {
 			struct predlog_row *row = &w->rows[i];
 
-			snprintf(nums[r][0], 24, "%lld", row->version_id);
-			snprintf(nums[r][1], 24, "%d", row->latency_us);
-			snprintf(nums[r][2], 24, "%lld", row->user_id);
-			vals[k++] = nums[r][0];
-			vals[k++] = row->user_id > 0 ? nums[r][2] : NULL;
-			vals[k++] = row->inputs;
-			vals[k++] = row->output;
-			vals[k++] = nums[r][1];
-			vals[k++] = row->request_id;
-			if (buf_printf(&sql, "%s(%zu,$%zu::bigint,$%zu::bigint,$%zu::jsonb,"
-			    "$%zu::jsonb,$%zu::int,$%zu)", r ? "," : "", r, k - 5, k - 4, k - 3,
-			    k - 2, k - 1, k) == -1)
+			if (pgarr_int(&col[0], row->version_id) == -1 ||
+			    (row->user_id > 0 ? pgarr_int(&col[1], row->user_id) :
+			    pgarr_text(&col[1], NULL)) == -1 ||
+			    pgarr_text(&col[2], row->inputs) == -1 ||
+			    pgarr_text(&col[3], row->output) == -1 ||
+			    pgarr_int(&col[4], row->latency_us) == -1 ||
+			    pgarr_text(&col[5], row->request_id) == -1)
 				goto out;
 		}
-	if (buf_adds(&sql, "), v AS MATERIALIZED (SELECT nextval('predictions_id_seq') AS id, "
-	    "x.* FROM x), ins AS (INSERT INTO predictions (id, model_version_id, user_id, "
-	    "inputs, output, latency_us, request_id) SELECT id, model_version_id, user_id, "
-	    "inputs, output, latency_us, request_id FROM v), q AS (INSERT INTO "
-	    "quality_hourly AS q (model_version_id, hour, predictions) SELECT "
-	    "model_version_id, date_trunc('hour', now(), 'UTC'), count(*) FROM v GROUP BY 1 "
-	    "ORDER BY 1 ON CONFLICT (model_version_id, hour) DO UPDATE SET predictions = "
-	    "q.predictions + EXCLUDED.predictions) SELECT ord, id FROM v") == -1)
-		goto out;
-	res = PQexecParams(c, buf_str(&sql), (int)k, NULL, vals, NULL, NULL, 0);
+	for (int k = 0; k < NCOLS; k++)
+		if ((vals[k] = wrapped(&lit[k], &col[k])) == NULL)
+			goto out;
+	res = PQexecPrepared(c, BATCH_STMT, NCOLS, vals, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQntuples(res) != nrows) {
 		log_msg("error", "prediction log: %s", PQerrorMessage(c));
 		goto out;
 	}
-	r = 0;
-	{
-		long long *ids = calloc(nrows, sizeof(*ids));
+	if ((ids = calloc(nrows, sizeof(*ids))) == NULL)
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++) {
+		size_t ord = (size_t)atoll(PQgetvalue(res, i, 0));
 
-		if (ids == NULL)
-			goto out;
-		for (int i = 0; i < PQntuples(res); i++) {
-			size_t ord = (size_t)atoll(PQgetvalue(res, i, 0));
-
-			if (ord < nrows)
-				ids[ord] = atoll(PQgetvalue(res, i, 1));
-		}
-		for (struct waiter *w = first; w != stop; w = w->next)
-			for (size_t i = 0; i < w->n; i++)
-				w->rows[i].id = ids[r++];
-		free(ids);
+		if (ord < nrows)
+			ids[ord] = atoll(PQgetvalue(res, i, 1));
 	}
+	for (struct waiter *w = first; w != stop; w = w->next)
+		for (size_t i = 0; i < w->n; i++)
+			w->rows[i].id = ids[r++];
 	rc = 0;
 out:
+	free(ids);
 	PQclear(res);
-	free(vals);
-	free(nums);
-	buf_free(&sql);
+	for (int k = 0; k < NCOLS; k++) {
+		buf_free(&col[k]);
+		buf_free(&lit[k]);
+	}
 	return rc;
 }
 

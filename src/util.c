@@ -317,3 +317,35 @@ utf8_valid(const char *str, size_t n)
 	}
 	return 1;
 }
+
+int
+pgarr_text(struct buf *b, const char *s)
+{
+	if (b->len > 0 && buf_addc(b, ',') == -1)
+		return -1;
+	if (s == NULL)
+		return buf_adds(b, "NULL");
+	if (buf_addc(b, '"') == -1)
+		return -1;
+	for (; *s != '\0'; s++)
+		if ((*s == '"' || *s == '\\') ? buf_addc(b, '\\') == -1 ||
+		    buf_addc(b, *s) == -1 : buf_addc(b, *s) == -1)
+			return -1;
+	return buf_addc(b, '"');
+}
+
+int
+pgarr_int(struct buf *b, long long v)
+{
+	if (b->len > 0 && buf_addc(b, ',') == -1)
+		return -1;
+	return buf_printf(b, "%lld", v);
+}
+
+int
+pgarr_num(struct buf *b, double d)
+{
+	if (b->len > 0 && buf_addc(b, ',') == -1)
+		return -1;
+	return buf_printf(b, "%.17g", d);
+}

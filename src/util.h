@@ -47,6 +47,15 @@ void buf_truncate(struct buf *b, size_t len);   /* shrink to len (no-op if longe
 void buf_free(struct buf *b);
 const char *buf_str(const struct buf *b);  /* "" when empty */
 
+/*
+ * Postgres array literals built up in a buf: the elements, comma-separated,
+ * without the braces (the caller wraps "{...}"). pgarr_text quotes and
+ * escapes s, or writes a NULL element when s is NULL. 0 or -1 as buf_add.
+ */
+int pgarr_text(struct buf *b, const char *s) WUR;
+int pgarr_int(struct buf *b, long long v) WUR;
+int pgarr_num(struct buf *b, double d) WUR;
+
 /* 1 when s[0..n) is valid UTF-8 without NUL bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
 
