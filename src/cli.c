@@ -368,3 +368,19 @@ out:
 	client_resp_free(&r);
 	return rc;
 }
+
+int
+cli_common_flag(const char *arg, const char *usage, int *quiet, int *verbose)
+{
+	if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+		fputs(usage, stdout);
+		return 2;
+	}
+	if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q"))
+		*quiet = 1;
+	else if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v"))
+		*verbose = 1;
+	else
+		return 0;
+	return 1;
+}

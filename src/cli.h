@@ -33,6 +33,13 @@ struct cli_creds {
  */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
 
+/*
+ * The flags every command shares: --help/-h prints usage to stdout (returns
+ * 2), --quiet/-q and --verbose/-v set *quiet or *verbose (1); 0 for any
+ * other argument.
+ */
+int cli_common_flag(const char *arg, const char *usage, int *quiet, int *verbose);
+
 /* As cli_opt_value, for any connection option (stored in rm). */
 int cli_remote_option(int argc, char **argv, int *i, struct cli_remote *rm);
 

@@ -107,16 +107,14 @@ parse_opts(int argc, char **argv, struct ropts *o)
 		    (r = cli_opt_value(argc, argv, &i, "--data", &o->data)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--target", &o->target)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--min-improvement", &mi)) == 0) {
-			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-				fputs(usage_text, stdout);
+			int f = cli_common_flag(argv[i], usage_text, &o->quiet, &o->verbose);
+
+			if (f == 2)
 				return 1;
-			}
+			if (f == 1)
+				continue;
 			if (!strcmp(argv[i], "--include-feedback"))
 				o->feedback = 1;
-			else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
-				o->quiet = 1;
-			else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-				o->verbose = 1;
 			else {
 				fprintf(stderr, CMD ": unexpected argument %s\n", argv[i]);
 				return -1;

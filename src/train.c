@@ -1858,16 +1858,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 		    (r = cli_opt_value(argc, argv, &i, "--register-best", &best)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--valid-data", &o->valid_data)) == 0 &&
 		    (r = cli_opt_value(argc, argv, &i, "--result-out", &o->result_out)) == 0) {
-			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-				fputs(usage_text, stdout);
+			int f = cli_common_flag(argv[i], usage_text, &o->quiet, &o->verbose);
+
+			if (f == 2)
 				return 1;
-			}
+			if (f == 1)
+				continue;
 			if (!strcmp(argv[i], "--infer-spec"))
 				o->infer = 1;
-			else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
-				o->quiet = 1;
-			else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-				o->verbose = 1;
 			else if (!strcmp(argv[i], "--no-tracking"))
 				o->no_tracking = 1;
 			else {

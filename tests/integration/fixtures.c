@@ -399,6 +399,27 @@ fx_reference_cleanup(const char *refdir)
 		nftw(refdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static char tmp_made[256];
+static pid_t tmp_owner;
+
+static void
+tmp_remove(void)
+{
+	if (getpid() == tmp_owner)
+		fx_reference_cleanup(tmp_made);
+}
+
+int
+fx_tmpdir(const char *prefix, char *dir, size_t len)
+{
+	if (tmp_made[0] != '\0' ||
+	    snprintf(tmp_made, sizeof(tmp_made), "/tmp/%s-XXXXXX", prefix) >= (int)sizeof(tmp_made) ||
+	    mkdtemp(tmp_made) == NULL || (size_t)snprintf(dir, len, "%s", tmp_made) >= len)
+		return -1;
+	tmp_owner = getpid();
+	return atexit(tmp_remove) == 0 ? 0 : -1;
+}
+
 char *
 fx_slurp(const char *path, size_t *len)
 {

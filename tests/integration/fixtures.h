@@ -86,6 +86,13 @@ void fx_verdict(struct fx_cli *r, const char *cwd, const char *args, ...)
 /* Removes dir, a reference or a test's own directory (unless $VERDICT_KEEP_TEST_DIR); safe with "". */
 void fx_reference_cleanup(const char *dir);
 
+/*
+ * A fresh /tmp/PREFIX-XXXXXX for the test program, its path in dir; removed
+ * (as fx_reference_cleanup) when the process that made it exits, not when a
+ * forked test does. 0 or -1.
+ */
+int fx_tmpdir(const char *prefix, char *dir, size_t len);
+
 /* A whole file (at most 256 MiB), NUL-terminated; caller frees. NULL when unreadable. */
 char *fx_slurp(const char *path, size_t *len);
 

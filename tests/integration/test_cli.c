@@ -14,6 +14,7 @@
 #include <xgboost/c_api.h>
 
 #include "client.h"
+#include "fixtures.h"
 #include "harness.h"
 
 #define NF 7          /* x1, x2, city=a|b|c, when.hour, when.day_of_week */
@@ -22,7 +23,6 @@
 
 static char token[128], auth_header[200], user[64];
 static char verdict_bin[PATH_MAX], tmpdir[64];
-static pid_t main_pid;
 
 /* The regression spec of test_models.c. */
 static const char spec_reg[] =
@@ -535,19 +535,6 @@ START_TEST(bad_usage_and_local_checks)
 }
 END_TEST
 
-/* At exit of the main process (check's forked children exit too). */
-static void
-remove_tmpdir(void)
-{
-	char cmd[128];
-
-	if (getpid() != main_pid || tmpdir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_cli: could not remove %s\n", tmpdir);
-}
-
 /* Lines in verdictd's access log for method on exactly /api/models. */
 static int
 log_count(const char *method)
@@ -657,11 +644,8 @@ main(void)
 
 	if (find_verdict() == -1)
 		return 99;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/verdict-cli-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (fx_tmpdir("verdict-cli", tmpdir, sizeof(tmpdir)) == -1)
 		return 99;
-	main_pid = getpid();
-	atexit(remove_tmpdir);
 	if (harness_start() == -1)
 		return 99;
 	/* One account and token for every test. */

@@ -19,7 +19,6 @@
 
 static char hdr[300], hdr2[300], token[200], tmpdir[64];
 static char datadir[1024], seattle[PATH_MAX + 64];
-static pid_t main_pid;
 
 /* verdict ARGS in the test's directory as the test user. */
 #define verdict(r, fmt, ...) fx_verdict((r), tmpdir, fmt " --url %s --token %s", \
@@ -642,13 +641,6 @@ START_TEST(endpoints_check_rights_and_fields)
 }
 END_TEST
 
-static void
-cleanup(void)
-{
-	if (getpid() == main_pid)
-		fx_reference_cleanup(tmpdir);
-}
-
 /* The data (deploy/fetch-data) and the verdict binary. */
 static int
 setup(void)
@@ -678,11 +670,8 @@ main(void)
 
 	if (setup() == -1)
 		return 99;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/verdict-retrain-test-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (fx_tmpdir("verdict-retrain-test", tmpdir, sizeof(tmpdir)) == -1)
 		return 99;
-	main_pid = getpid();
-	atexit(cleanup);
 	if (harness_start() == -1)
 		return 99;
 	snprintf(user, sizeof(user), "retrainer%d", getpid());

@@ -20,7 +20,6 @@
 
 static char hdr[300], token[200], verdict_bin[PATH_MAX], tmpdir[64], datadir[1024];
 static char srcdir[PATH_MAX], python[PATH_MAX];
-static pid_t main_pid;
 
 #define ck_assert_out(r, s) ck_assert_msg(strstr((r)->out, (s)) != NULL, \
 	"output lacks \"%s\":\n%s", (s), (r)->out)
@@ -1038,22 +1037,6 @@ START_TEST(search_interrupted_kills_child_and_parent)
 }
 END_TEST
 
-static void
-cleanup(void)
-{
-	char cmd[256];
-
-	if (getpid() != main_pid || tmpdir[0] == '\0')
-		return;
-	if (getenv("VERDICT_KEEP_TEST_DIR") != NULL) {
-		fprintf(stderr, "test_train: files kept in %s\n", tmpdir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_train: could not remove %s\n", tmpdir);
-}
-
 /* The verdict binary, the source tree, python, and the data (deploy/fetch-data). */
 static int
 setup(void)
@@ -1102,11 +1085,8 @@ main(void)
 
 	if (setup() == -1)
 		return 99;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/verdict-train-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (fx_tmpdir("verdict-train", tmpdir, sizeof(tmpdir)) == -1)
 		return 99;
-	main_pid = getpid();
-	atexit(cleanup);
 	if (harness_start() == -1)
 		return 99;
 	snprintf(user, sizeof(user), "trainer%d", getpid());
