@@ -211,7 +211,7 @@ api_mlflow_run_search(struct req *r)
 		return 0;
 	rc = tracking_run_search(r, r->in[0].list, r->in[0].nlist, opt(r, 1), view,
 	    r->in[3].present ? r->in[3].i : TRK_DEFAULT_RESULTS, r->in[4].list,
-	    r->in[4].nlist, opt(r, 5), &out);
+	    r->in[4].nlist, opt(r, 5), NULL, &out);
 	return answer(r, rc, out);
 }
 

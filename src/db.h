@@ -71,6 +71,11 @@
 	"AS ts_lo, max(timestamp) AS ts_hi, min(value) AS vmin, max(value) AS vmax, " \
 	"sum(value) AS vsum FROM p GROUP BY 1)"
 #define BLOCK_COLS "(run_uuid, key, block, n, step_lo, step_hi, ts_lo, ts_hi, vmin, vmax, vsum)"
+/* Params, tags or latest metrics (cols) of the runs $1, by run and key. */
+#define RUNS_KV(cols, table, extra) "SELECT run_uuid, key, " cols " FROM " table \
+	" WHERE run_uuid = ANY($1::text[])" extra " ORDER BY run_uuid, key"
+#define LM_COLS "value, timestamp, step, is_nan"
+#define RUNS_KEYS_IN " AND key = ANY($2::text[])"
 /* The last finite point of $1, $2 by (step, timestamp): an index probe. */
 #define LAST_FINITE "(SELECT step, timestamp FROM metrics m WHERE m.run_uuid = $1 AND " \
 	"m.key = $2 AND " FINITE("m") " ORDER BY step DESC, timestamp DESC LIMIT 1)"
@@ -460,12 +465,18 @@
 	X(RUNS_BY_IDS, 1, "SELECT run_uuid, experiment_id, name, user_id, status, " \
 	    "start_time, end_time, lifecycle_stage, artifact_uri FROM runs " \
 	    "WHERE run_uuid = ANY($1::text[])") \
-	X(RUNS_PARAMS, 1, "SELECT run_uuid, key, value FROM params " \
-	    "WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid, key") \
-	X(RUNS_TAGS, 1, "SELECT run_uuid, key, value FROM tags " \
-	    "WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid, key") \
-	X(RUNS_METRICS, 1, "SELECT run_uuid, key, value, timestamp, step, is_nan " \
-	    "FROM latest_metrics WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid, key") \
+	X(RUNS_PARAMS, 1, RUNS_KV("value", "params", "")) \
+	X(RUNS_TAGS, 1, RUNS_KV("value", "tags", "")) \
+	X(RUNS_METRICS, 1, RUNS_KV(LM_COLS, "latest_metrics", "")) \
+	/* The same for the keys $2 only (the columns of a runs table). */ \
+	X(RUNS_PARAMS_OF, 1, RUNS_KV("value", "params", RUNS_KEYS_IN)) \
+	X(RUNS_TAGS_OF, 1, RUNS_KV("value", "tags", RUNS_KEYS_IN)) \
+	X(RUNS_METRICS_OF, 1, RUNS_KV(LM_COLS, "latest_metrics", RUNS_KEYS_IN)) \
+	/* Every key the runs $1 have, by kind (0 params, 1 metrics, 2 tags): index-only. */ \
+	X(RUNS_KEYS, 1, "SELECT k, key FROM (SELECT DISTINCT 0 AS k, key FROM params WHERE " \
+	    "run_uuid = ANY($1::text[]) UNION ALL SELECT DISTINCT 1, key FROM latest_metrics " \
+	    "WHERE run_uuid = ANY($1::text[]) UNION ALL SELECT DISTINCT 2, key FROM tags " \
+	    "WHERE run_uuid = ANY($1::text[])) u ORDER BY k, key COLLATE \"C\"") \
 	X(RUNS_INPUTS, 1, "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, " \
 	    "d.schema, d.profile, coalesce((SELECT json_agg(json_build_object('key', t.key, " \
 	    "'value', t.value) ORDER BY t.key) FROM input_tags t WHERE t.run_uuid = " \

@@ -107,7 +107,7 @@ page_experiment_restore(struct req *r)
 
 /* ---- the runs table ---- */
 
-enum col_kind { COL_PARAM, COL_METRIC, COL_TAG };
+enum col_kind { COL_PARAM = TRK_PARAMS, COL_METRIC = TRK_METRICS, COL_TAG = TRK_TAGS };
 
 struct col {
 	enum col_kind kind;
@@ -190,49 +190,30 @@ cell_text(struct req *r, json_t *run, const struct col *c)
 	return chart_num(r->a, json_number_value(v));
 }
 
+/* The keys of cols[0..n) by kind: what a runs table loads of each run. */
 static int
-by_string(const void *a, const void *b)
+cols_keys(struct req *r, const struct col *cols, size_t n, struct trk_keys *only)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorted distinct keys of data.<list> over runs; arena array, *n long. */
-static const char **
-page_keys(struct req *r, json_t *runs, const char *list, size_t *n)
-{
-	size_t cap = 0, k = 0;
-	const char **keys;
-
-	for (size_t i = 0; i < json_array_size(runs); i++)
-		cap += json_array_size(json_object_get(json_object_get(json_array_get(runs, i),
-		    "data"), list));
-	if ((keys = arena_alloc(r->a, sizeof(char *) * (cap + 1))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < json_array_size(runs); i++) {
-		json_t *a = json_object_get(json_object_get(json_array_get(runs, i), "data"), list);
-
-		for (size_t j = 0; j < json_array_size(a); j++)
-			keys[k++] = json_string_value(json_object_get(json_array_get(a, j), "key"));
-	}
-	qsort(keys, k, sizeof(char *), by_string);
-	*n = 0;
-	for (size_t i = 0; i < k; i++)
-		if (*n == 0 || strcmp(keys[*n - 1], keys[i]) != 0)
-			keys[(*n)++] = keys[i];
-	return keys;
+	memset(only, 0, sizeof(*only));
+	for (int kind = 0; kind < TRK_KINDS; kind++)
+		if ((only->key[kind] = arena_alloc(r->a, sizeof(char *) * (n + 1))) == NULL)
+			return -1;
+	for (size_t c = 0; c < n; c++)
+		only->key[cols[c].kind][only->n[cols[c].kind]++] = cols[c].key;
+	return 0;
 }
 
 /* The columns shown when the URL chooses none: a few metrics, then a few params. */
 static size_t
-default_cols(struct req *r, json_t *runs, struct col *cols)
+default_cols(struct req *r, const struct trk_keys *all, struct col *cols)
 {
 	size_t n = 0;
 
 	for (int kind = COL_METRIC; kind >= COL_PARAM; kind--) {
-		size_t nk;
-		const char **keys = page_keys(r, runs, col_list[kind], &nk);
+		size_t nk = all->n[kind];
+		const char **keys = all->key[kind];
 
-		for (size_t i = 0; keys != NULL && i < nk && i < DEFAULT_COLS; i++) {
+		for (size_t i = 0; i < nk && i < DEFAULT_COLS; i++) {
 			cols[n].kind = (enum col_kind)kind;
 			cols[n].key = keys[i];
 			cols[n].name = arena_printf(r->a, "%s%s", col_prefix[kind], keys[i]);
@@ -410,6 +391,7 @@ page_experiment(struct req *r)
 	const char *ids[1], *order[1];
 	char err[SEARCH_ERR_MAX];
 	const char *next;
+	struct trk_keys only, all;
 
 	if ((rc = view_read(r, &v, cols, &ncols, &explicit_cols)) != 0)
 		return rc == 1 ? 0 : -1;
@@ -441,14 +423,18 @@ page_experiment(struct req *r)
 		}
 		return resp_html(r, 400, "experiment", ctx);
 	}
-	if ((rc = tracking_run_search(r, ids, 1, v.filter, view_of(r, F_VIEW), v.n, order,
-	    v.order ? 1 : 0, v.token, &res)) != 0) {
+	/* Chosen columns: each run's data holds those keys alone. */
+	if ((explicit_cols && cols_keys(r, cols, ncols, &only) == -1) ||
+	    (rc = tracking_run_search(r, ids, 1, v.filter, view_of(r, F_VIEW), v.n, order,
+	    v.order ? 1 : 0, v.token, explicit_cols ? &only : NULL, &res)) != 0) {
 		json_decref(ctx);
 		return rc == 1 ? 0 : -1;
 	}
 	runs = json_object_get(res, "runs");
+	if (tracking_run_keys(r, runs, &all) == -1)
+		goto fail;
 	if (!explicit_cols) {
-		ncols = default_cols(r, runs, cols);
+		ncols = default_cols(r, &all, cols);
 		for (size_t i = 0; i < ncols; i++)
 			v.cols = arena_printf(r->a, "%s%s%s", i ? v.cols : "", i ? "," : "",
 			    cols[i].name);
@@ -487,10 +473,10 @@ page_experiment(struct req *r)
 	for (size_t c = 0; c < ncols; c++)
 		json_object_set_new(colnames, cols[c].name, json_true());
 	for (int kind = COL_PARAM; kind <= COL_TAG; kind++) {
-		size_t nk;
-		const char **keys = page_keys(r, runs, col_list[kind], &nk);
+		size_t nk = all.n[kind];
+		const char **keys = all.key[kind];
 
-		for (size_t i = 0; keys != NULL && i < nk; i++) {
+		for (size_t i = 0; i < nk; i++) {
 			const char *name = arena_printf(r->a, "%s%s", col_prefix[kind], keys[i]);
 
 			if (kind == COL_TAG && !strncmp(keys[i], "mlflow.", 7) &&
@@ -556,9 +542,12 @@ page_experiment_csv(struct req *r)
 	struct buf out;
 	json_t *exp = NULL, *res = NULL;
 	char disp[128];
+	struct trk_keys only;
 
 	if ((rc = view_read(r, &v, cols, &ncols, &explicit_cols)) != 0)
 		return rc == 1 ? 0 : -1;
+	if (cols_keys(r, cols, ncols, &only) == -1)
+		return -1;
 	if ((rc = tracking_experiment_get(r, v.id, &exp)) != 0)
 		return rc == 1 ? 0 : -1;
 	json_decref(exp);
@@ -576,7 +565,7 @@ page_experiment_csv(struct req *r)
 	do {
 		json_t *runs;
 		int src = tracking_run_search(r, ids, 1, v.filter, view_of(r, F_VIEW), CSV_CHUNK,
-		    order, v.order ? 1 : 0, token, &res);
+		    order, v.order ? 1 : 0, token, &only, &res);
 
 		if (src != 0) {
 			rc = src == 1 ? 0 : -1;

@@ -250,7 +250,7 @@ page_run(struct req *r)
 		goto out;
 	/* id passed check_run_id in tracking_run_get: it holds no quote. */
 	if ((rc = tracking_run_search(r, exps, 1, filter, TRK_ALL, CHILDREN_MAX, NULL, 0, NULL,
-	    &kids)) != 0 || (rc = tracking_run_sparklines(r, id, SPARK_POINTS, &sparks)) != 0 ||
+	    NULL, &kids)) != 0 || (rc = tracking_run_sparklines(r, id, SPARK_POINTS, &sparks)) != 0 ||
 	    (rc = tracking_run_model_versions(r, id, &versions)) != 0) {
 		rc = rc == 1 ? 0 : -1;
 		goto out;

@@ -850,15 +850,22 @@ run_append(json_t *run, const char *section, const char *list, json_t *obj)
 	json_array_append_new(l, obj);
 }
 
-/* Full runs (info, data, inputs) for ids[0..n), in that order; unknown ids are skipped. */
+/*
+ * Full runs (info, data, inputs) for ids[0..n), in that order; unknown ids
+ * are skipped. With only, data holds those keys alone and inputs stay empty.
+ */
 static int
-runs_load(struct req *r, const char *const *ids, size_t n, json_t **out)
+runs_load(struct req *r, const char *const *ids, size_t n, const struct trk_keys *only,
+    json_t **out)
 {
-	const char *idarr = arr_of(r->a, ids, n), *vals[1] = { idarr };
+	const char *idarr = arr_of(r->a, ids, n), *vals[2] = { idarr, NULL };
 	json_t *byid = NULL, *list;
 	PGresult *res;
-	static const enum stmt parts[] = { STMT_RUNS_PARAMS, STMT_RUNS_TAGS,
-	    STMT_RUNS_METRICS, STMT_RUNS_INPUTS };
+	static const char *const lists[TRK_KINDS] = { "params", "metrics", "tags" };
+	static const enum stmt all[TRK_KINDS] = { STMT_RUNS_PARAMS, STMT_RUNS_METRICS,
+	    STMT_RUNS_TAGS };
+	static const enum stmt some[TRK_KINDS] = { STMT_RUNS_PARAMS_OF, STMT_RUNS_METRICS_OF,
+	    STMT_RUNS_TAGS_OF };
 
 	*out = NULL;
 	if (idarr == NULL || (res = db_exec(r->db, STMT_RUNS_BY_IDS, 1, vals)) == NULL)
@@ -868,30 +875,30 @@ runs_load(struct req *r, const char *const *ids, size_t n, json_t **out)
 		json_object_set_new(byid, PQgetvalue(res, i, 0), json_pack("{s:o, s:{}, s:{}}",
 		    "info", run_info_json(res, i), "data", "inputs"));
 	PQclear(res);
-	for (size_t p = 0; p < ARRAY_LEN(parts); p++) {
-		if ((res = db_exec(r->db, parts[p], 1, vals)) == NULL) {
-			json_decref(byid);
-			return -1;
-		}
+	for (int k = 0; k <= TRK_KINDS; k++) {
+		int inputs = k == TRK_KINDS;
+
+		if (only != NULL && (inputs || only->n[k] == 0))
+			continue;
+		if (only != NULL && (vals[1] = arr_of(r->a, only->key[k], only->n[k])) == NULL)
+			goto fail;
+		if ((res = db_exec(r->db, inputs ? STMT_RUNS_INPUTS : only != NULL ? some[k] :
+		    all[k], only != NULL ? 2 : 1, vals)) == NULL)
+			goto fail;
 		for (int i = 0; i < PQntuples(res); i++) {
 			json_t *run = json_object_get(byid, PQgetvalue(res, i, 0)), *tags;
 
 			if (run == NULL)
 				continue;
-			switch (parts[p]) {
-			case STMT_RUNS_PARAMS:
-			case STMT_RUNS_TAGS:
-				run_append(run, "data", parts[p] == STMT_RUNS_PARAMS ? "params" :
-				    "tags", json_pack("{s:s, s:s}", "key", PQgetvalue(res, i, 1),
-				    "value", PQgetvalue(res, i, 2)));
-				break;
-			case STMT_RUNS_METRICS:
-				run_append(run, "data", "metrics", json_pack("{s:s, s:o, s:o, s:o}",
+			if (k == TRK_PARAMS || k == TRK_TAGS)
+				run_append(run, "data", lists[k], json_pack("{s:s, s:s}", "key",
+				    PQgetvalue(res, i, 1), "value", PQgetvalue(res, i, 2)));
+			else if (k == TRK_METRICS)
+				run_append(run, "data", lists[k], json_pack("{s:s, s:o, s:o, s:o}",
 				    "key", PQgetvalue(res, i, 1), "value",
 				    metric_json_value(PQgetvalue(res, i, 2)), "timestamp",
 				    i64(PQgetvalue(res, i, 3)), "step", i64(PQgetvalue(res, i, 4))));
-				break;
-			default:
+			else {
 				tags = json_loads(PQgetvalue(res, i, 7), 0, NULL);
 				run_append(run, "inputs", "dataset_inputs", json_pack("{s:o, s:{s:s, "
 				    "s:s, s:s, s:s, s:s, s:s}}", "tags", tags ? tags : json_array(),
@@ -899,7 +906,6 @@ runs_load(struct req *r, const char *const *ids, size_t n, json_t **out)
 				    PQgetvalue(res, i, 2), "source_type", PQgetvalue(res, i, 3),
 				    "source", PQgetvalue(res, i, 4), "schema", PQgetvalue(res, i, 5),
 				    "profile", PQgetvalue(res, i, 6)));
-				break;
 			}
 		}
 		PQclear(res);
@@ -914,6 +920,9 @@ runs_load(struct req *r, const char *const *ids, size_t n, json_t **out)
 	json_decref(byid);
 	*out = list;
 	return 0;
+fail:
+	json_decref(byid);
+	return -1;
 }
 
 /*
@@ -1066,7 +1075,7 @@ tracking_run_create(struct req *r, const char *experiment_id, const char *run_na
 		db_rollback(r->db);
 		goto out;
 	}
-	if (commit(r) == -1 || runs_load(r, idp, 1, &runs) == -1) {
+	if (commit(r) == -1 || runs_load(r, idp, 1, NULL, &runs) == -1) {
 		rc = -1;
 		goto out;
 	}
@@ -1093,7 +1102,7 @@ tracking_run_get(struct req *r, const char *run_id, json_t **out)
 		return rc;
 	if ((rc = perm_require_run(r, run_id, PERM_READ)) != 0)
 		return rc;
-	if (runs_load(r, &run_id, 1, &runs) == -1)
+	if (runs_load(r, &run_id, 1, NULL, &runs) == -1)
 		return -1;
 	if (json_array_size(runs) != 1) {
 		json_decref(runs);
@@ -1153,7 +1162,7 @@ tracking_run_update(struct req *r, const char *run_id, const char *status,
 		if ((rc = tracking_log_batch(r, run_id, NULL, NULL, tag)) != 0)
 			goto rollback;
 	}
-	if (commit(r) == -1 || runs_load(r, &run_id, 1, &runs) == -1) {
+	if (commit(r) == -1 || runs_load(r, &run_id, 1, NULL, &runs) == -1) {
 		rc = -1;
 		goto out;
 	}
@@ -1200,7 +1209,8 @@ tracking_run_delete(struct req *r, const char *run_id, int restore)
 int
 tracking_run_search(struct req *r, const char *const *experiment_ids, size_t nexp,
     const char *filter, enum trk_view view, long long max_results,
-    const char *const *order_by, size_t norder, const char *page_token, json_t **out)
+    const char *const *order_by, size_t norder, const char *page_token,
+    const struct trk_keys *only, json_t **out)
 {
 	struct search_query q;
 	char err[SEARCH_ERR_MAX];
@@ -1233,12 +1243,47 @@ tracking_run_search(struct req *r, const char *const *experiment_ids, size_t nex
 	q.vals[1] = view_stages(view);
 	if (search_run(r, &q, max_results, &ids, &n, &token) == -1)
 		return -1;
-	if (runs_load(r, ids, (size_t)n, &runs) == -1)
+	if (runs_load(r, ids, (size_t)n, only, &runs) == -1)
 		return -1;
 	*out = json_pack("{s:o}", "runs", runs);
 	if (*out != NULL && token[0] != '\0')
 		json_object_set_new(*out, "next_page_token", json_string(token));
 	return *out != NULL ? 0 : -1;
+}
+
+int
+tracking_run_keys(struct req *r, json_t *runs, struct trk_keys *out)
+{
+	size_t n = json_array_size(runs);
+	const char **ids = arena_alloc(r->a, sizeof(char *) * (n + 1)), *vals[1];
+	PGresult *res;
+	int rows;
+
+	memset(out, 0, sizeof(*out));
+	if (ids == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = json_string_value(json_object_get(json_object_get(json_array_get(runs, i),
+		    "info"), "run_id"));
+	if ((vals[0] = arr_of(r->a, ids, n)) == NULL ||
+	    (res = db_exec(r->db, STMT_RUNS_KEYS, 1, vals)) == NULL)
+		return -1;
+	rows = PQntuples(res);
+	for (int k = 0; k < TRK_KINDS; k++)
+		if ((out->key[k] = arena_alloc(r->a, sizeof(char *) * ((size_t)rows + 1))) == NULL)
+			goto fail;
+	for (int i = 0; i < rows; i++) {
+		int k = atoi(PQgetvalue(res, i, 0));
+
+		if (k < 0 || k >= TRK_KINDS ||
+		    (out->key[k][out->n[k]++] = arena_strdup(r->a, PQgetvalue(res, i, 1))) == NULL)
+			goto fail;
+	}
+	PQclear(res);
+	return 0;
+fail:
+	PQclear(res);
+	return -1;
 }
 
 /* ---- the write path ---- */
@@ -1996,7 +2041,7 @@ tracking_runs_get(struct req *r, const char *const *ids, size_t n, json_t **out)
 		if ((rc = check_run_id(r, ids[i])) != 0 ||
 		    (rc = perm_require_run(r, ids[i], PERM_READ)) != 0)
 			return rc;
-	return runs_load(r, ids, n, out) == -1 ? -1 : 0;
+	return runs_load(r, ids, n, NULL, out) == -1 ? -1 : 0;
 }
 
 int

@@ -55,9 +55,26 @@ int tracking_run_get(struct req *r, const char *run_id, json_t **out);
 int tracking_run_update(struct req *r, const char *run_id, const char *status,
     const long long *end_time, const char *run_name, json_t **run_info);
 int tracking_run_delete(struct req *r, const char *run_id, int restore);
+/*
+ * Keys per kind (TRK_PARAMS, TRK_METRICS, TRK_TAGS): what a runs table shows
+ * of each run, or every key its runs have.
+ */
+enum { TRK_PARAMS, TRK_METRICS, TRK_TAGS, TRK_KINDS };
+struct trk_keys {
+	const char **key[TRK_KINDS];
+	size_t n[TRK_KINDS];
+};
+
+/*
+ * runs/search. With only, each run's data holds those keys alone and no
+ * inputs (a runs table); NULL loads everything, as MLflow answers.
+ */
 int tracking_run_search(struct req *r, const char *const *experiment_ids, size_t nexp,
     const char *filter, enum trk_view view, long long max_results,
-    const char *const *order_by, size_t norder, const char *page_token, json_t **out);
+    const char *const *order_by, size_t norder, const char *page_token,
+    const struct trk_keys *only, json_t **out);
+/* Every param, metric and tag key the runs (a runs/search answer's list) have, sorted. */
+int tracking_run_keys(struct req *r, json_t *runs, struct trk_keys *out);
 
 /*
  * The one write path for metrics, params and tags (log-metric, log-parameter

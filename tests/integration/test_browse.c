@@ -265,6 +265,12 @@ START_TEST(runs_table_filter_sort_pages)
 	b = page(200, "/experiments/%s?cols=tags.team,params.depth", f.exp);
 	ck_assert_ptr_nonnull(strstr(b, ">t3<"));
 	ck_assert_ptr_null(strstr(b, ">metrics.rmse</a>"));
+	/* the runs load the chosen keys alone; the picker still offers every key */
+	ck_assert_int_eq(count(b, ">6</td>"), 5);
+	ck_assert_ptr_nonnull(strstr(b, "value=\"metrics.rmse\" >"));
+	ck_assert_ptr_nonnull(strstr(b, "value=\"params.lr\" >"));
+	ck_assert_ptr_nonnull(strstr(b, "value=\"params.depth\" checked>"));
+	ck_assert_ptr_nonnull(strstr(b, "value=\"tags.team\" checked>"));
 	free(b);
 	free(page(400, "/experiments/%s?cols=bogus.x", f.exp));
 	/* errors inline at their position, the page still there: a 400 */
