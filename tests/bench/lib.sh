@@ -53,6 +53,17 @@ build() {
 
 pid_of() { head -n1 "$1" 2>/dev/null | tr -dc '0-9'; }
 
+# warm_up N CONNS PATH CURL_ARGS...: N unmeasured requests, CONNS at a
+# time, with curl; fails on a non-2xx answer. (A wrk run whose threads all
+# stop early still waits out its whole -d, so a wrk warm-up cost its limit.)
+warm_up() {
+	local n=$1 conns=$2 path=$3
+	shift 3
+	((n > 0)) || return 0
+	seq "$n" | xargs -P "$conns" -I{} curl -sf --max-time 120 -o /dev/null "$@" "$URL$path" ||
+		die "warm-up of $path: a request failed or answered non-2xx"
+}
+
 RESP=""
 # api METHOD PATH EXPECTED_STATUS CURL_ARGS...: the body lands in $RESP.
 api() {
