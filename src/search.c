@@ -851,12 +851,6 @@ decode_token(struct ctx *c, const char *tok, const char **keys)
 }
 
 /*
- * Rows strictly after keys in the ORDER BY: for terms t1..tn,
- * OR over i of (t1 = k1 AND ... AND t(i-1) = k(i-1) AND ti after ki), where
- * NULLs sort last in either direction. A token value is compared as the
- * column's type (the text Postgres wrote round-trips exactly, floats included).
- */
-/*
  * The rows after the token on terms[from..]: "(t < k) OR (t = k AND u < l)
  * OR ..." in each term's direction, NULLs last; FALSE for an empty chain.
  */
@@ -890,6 +884,12 @@ keyset_chain(struct ctx *c, struct buf *b, int from, const char *const *keys, co
 	return buf_addc(b, ')');
 }
 
+/*
+ * Rows strictly after keys in the ORDER BY: for terms t1..tn,
+ * OR over i of (t1 = k1 AND ... AND t(i-1) = k(i-1) AND ti after ki), where
+ * NULLs sort last in either direction. A token value is compared as the
+ * column's type (the text Postgres wrote round-trips exactly, floats included).
+ */
 static int
 add_keyset(struct ctx *c, const char *const *keys)
 {
