@@ -21,6 +21,7 @@ static struct run {
 	int has_score;
 	double score, loss;
 	char kind[2];
+	int team;               /* tag team = "t0" or "t1" */
 	int deleted;
 } runs[NRUNS];
 
@@ -67,7 +68,7 @@ create_run(const char *body, char *id, size_t idlen)
 /*
  * NRUNS runs: start times in groups of three (ties broken by run id), a
  * score from six values (ties in the sort value) missing on every fifth run,
- * a distinct loss, a kind a/b/c.
+ * a distinct loss, a kind a/b/c, a tag team t0/t1.
  */
 static void
 make_runs(void)
@@ -86,6 +87,7 @@ make_runs(void)
 		u->score = (double)((i * 7) % 6) * 0.5;
 		u->loss = i * 0.1 + 0.05;
 		snprintf(u->kind, sizeof(u->kind), "%c", 'a' + i % 3);
+		u->team = i % 2;
 		snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\",\"run_name\":\"%s\","
 		    "\"start_time\":%lld}", exp_id, u->name, u->start);
 		create_run(body, u->id, sizeof(u->id));
@@ -96,7 +98,8 @@ make_runs(void)
 			    ",{\"key\":\"score\",\"value\":%.1f,\"timestamp\":1,\"step\":0}",
 			    u->score);
 		snprintf(body, sizeof(body), "{\"run_id\":\"%s\",\"metrics\":[%s],\"params\":"
-		    "[{\"key\":\"kind\",\"value\":\"%s\"}]}", u->id, metrics, u->kind);
+		    "[{\"key\":\"kind\",\"value\":\"%s\"}],\"tags\":[{\"key\":\"team\","
+		    "\"value\":\"t%d\"}]}", u->id, metrics, u->kind, u->team);
 		ck_assert_int_eq(call_json("/api/2.0/mlflow/runs/log-batch", body, NULL), 200);
 	}
 }
@@ -131,7 +134,8 @@ cmp_runs(const void *pa, const void *pb)
 
 /*
  * filter: 0 none, 1 "metrics.loss < 4.5 AND params.kind = 'a'",
- * 2 "metrics.loss < 4.5 AND attributes.run_name LIKE 'r1%'", 3 "params.kind = 'b'"
+ * 2 "metrics.loss < 4.5 AND attributes.run_name LIKE 'r1%'", 3 "params.kind = 'b'",
+ * 4 "tags.team LIKE 't1%' AND metrics.loss > 1.0"
  */
 static size_t
 expected(int filter, const struct run **out)
@@ -145,7 +149,8 @@ expected(int filter, const struct run **out)
 			continue;
 		if ((filter == 1 && !(u->loss < 4.5 && u->kind[0] == 'a')) ||
 		    (filter == 2 && !(u->loss < 4.5 && !strncmp(u->name, "r1", 2))) ||
-		    (filter == 3 && u->kind[0] != 'b'))
+		    (filter == 3 && u->kind[0] != 'b') ||
+		    (filter == 4 && !(u->team == 1 && u->loss > 1.0)))
 			continue;
 		out[n++] = u;
 	}
@@ -221,6 +226,11 @@ START_TEST(metric_sort_pages_match_the_data)
 	n = expected(1, want);
 	ck_assert_int_gt(n, 5);
 	walk("[\"metrics.score DESC\"]", "metrics.loss < 4.5 AND params.kind = 'a'", 3, want, n);
+	/* Led by a tag clause (the first clause drives the filter). */
+	n = expected(4, want);
+	ck_assert_int_gt(n, 5);
+	walk("[\"metrics.score DESC\"]", "tags.team LIKE 't1%' AND metrics.loss > 1.0", 3, want,
+	    n);
 	/* A second metric after the first. */
 	by_loss = 1;
 	score_desc = 0;
