@@ -224,6 +224,7 @@ worker_main(void *arg)
 		FCGX_Finish_r(&w->fcgi);
 		arena_reset(w->arena);
 	}
+	model_thread_done();
 	return NULL;
 }
 
