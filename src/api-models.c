@@ -742,14 +742,6 @@ explain_row(struct req *r, struct model *m, const float *row, json_t *o)
 	return 0;
 }
 
-/*
- * The one prediction path behind every serving endpoint: rows (a JSON array
- * of raw-field objects) through name + selector, each row committed to the
- * log before it is returned. On success *out is {"model","version",
- * "predictions":[...]} and 0 is returned; when the request was answered
- * with an error, 1; on an internal failure, -1. single: error messages
- * without the "instances[i]: " prefix.
- */
 /* JSON text in the arena (NULL when it does not fit): what the log stores. */
 static const char *
 dump_arena(struct arena *a, const json_t *j)
@@ -763,6 +755,14 @@ dump_arena(struct arena *a, const json_t *j)
 	return copy;
 }
 
+/*
+ * The one prediction path behind every serving endpoint: rows (a JSON array
+ * of raw-field objects) through name + selector, each row committed to the
+ * log before it is returned. On success *out is {"model","version",
+ * "predictions":[...]} and 0 is returned; when the request was answered
+ * with an error, 1; on an internal failure, -1. single: error messages
+ * without the "instances[i]: " prefix.
+ */
 int
 serving_predict(struct req *r, const char *name, enum model_sel sel, const char *selv,
     json_t *rows, const struct json_slice *raw, int explain, int single, json_t **out)
