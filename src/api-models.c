@@ -742,6 +742,19 @@ explain_row(struct req *r, struct model *m, const float *row, json_t *o)
 	return 0;
 }
 
+/* JSON text in the arena (NULL when it does not fit): what the log stores. */
+static const char *
+dump_arena(struct arena *a, const json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT), *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = arena_strdup(a, s);
+	free(s);
+	return copy;
+}
+
 /*
  * The one prediction path behind every serving endpoint: rows (a JSON array
  * of raw-field objects) through name + selector, each row committed to the
@@ -752,11 +765,11 @@ explain_row(struct req *r, struct model *m, const float *row, json_t *o)
  */
 int
 serving_predict(struct req *r, const char *name, enum model_sel sel, const char *selv,
-    json_t *rows, int explain, int single, json_t **out)
+    json_t *rows, const struct json_slice *raw, int explain, int single, json_t **out)
 {
 	char err[512];
 	struct model *m = NULL;
-	size_t n = json_array_size(rows), width, nlog = 0;
+	size_t n = json_array_size(rows), width;
 	float *x, *y;
 	json_t *preds = NULL;
 	struct predlog_row *log = NULL;
@@ -821,11 +834,17 @@ serving_predict(struct req *r, const char *name, enum model_sel sel, const char 
 		}
 		log[i].version_id = m->version_id;
 		log[i].user_id = r->user.id;
-		log[i].inputs = json_dumps(json_array_get(rows, i), JSON_COMPACT);
-		log[i].output = json_dumps(o, JSON_COMPACT);
+		log[i].inputs = raw != NULL && raw[i].p != NULL ?
+		    arena_strndup(r->a, raw[i].p, raw[i].len) :
+		    dump_arena(r->a, json_array_get(rows, i));
+		log[i].output = dump_arena(r->a, o);
 		log[i].request_id = r->request_id;
-		nlog = i + 1;
 		json_array_append_new(preds, o);
+		if (log[i].inputs == NULL || log[i].output == NULL) {
+			resp_error(r, 413, "PAYLOAD_TOO_LARGE", "request too large");
+			rc = 1;
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		log[i].latency_us = (int)(now_us() - t0);
@@ -846,13 +865,32 @@ serving_predict(struct req *r, const char *name, enum model_sel sel, const char 
 	    "predictions", preds);
 	rc = *out != NULL ? 0 : -1;
 out:
-	for (size_t i = 0; i < nlog; i++) {
-		free((char *)log[i].inputs);
-		free((char *)log[i].output);
-	}
 	json_decref(preds);
 	model_release(m);
 	return rc;
+}
+
+/*
+ * The client's own text of each of the n rows of the body's member
+ * ("inputs": one row, "instances": its elements), to be logged as sent; NULL
+ * when it cannot be found (the rows are then logged re-serialized).
+ */
+static const struct json_slice *
+raw_rows(struct req *r, const char *member, size_t n)
+{
+	struct json_slice v, *out;
+
+	if (r->body == NULL || json_raw_member(r->body, r->body_len, member, &v) == -1 ||
+	    (out = arena_alloc(r->a, n * sizeof(*out))) == NULL)
+		return NULL;
+	if (!strcmp(member, "inputs"))
+		out[0] = v;
+	else if (json_raw_elements(v.p, v.len, out, n) != (long)n)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!json_raw_plain(&out[i]))
+			out[i].p = NULL;
+	return out;
 }
 
 int
@@ -914,7 +952,8 @@ api_predict(struct req *r)
 		}
 		rows = json_incref(instances->json);
 	}
-	rc = serving_predict(r, name, sel, selv, rows, r->in[5].present && r->in[5].b,
+	rc = serving_predict(r, name, sel, selv, rows, raw_rows(r, inputs->present ? "inputs" :
+	    "instances", json_array_size(rows)), r->in[5].present && r->in[5].b,
 	    inputs->present, &out);
 	json_decref(rows);
 	if (rc != 0)
@@ -932,8 +971,11 @@ api_predict_flat(struct req *r)
 {
 	const char *name = r->app->cfg.default_model;
 	json_t *rows, *out, *p, *res;
+	struct json_slice raw = { r->body, r->body_len };
 	int rc;
 
+	if (raw.p != NULL && !json_raw_plain(&raw))
+		raw.p = NULL;
 	if (name[0] == '\0') {
 		resp_error(r, 404, "RESOURCE_DOES_NOT_EXIST", "no default model: set "
 		    "default_model in the configuration, or use /api/models/{name}/predict");
@@ -946,7 +988,7 @@ api_predict_flat(struct req *r)
 	}
 	rows = json_array();
 	json_array_append(rows, r->json);
-	rc = serving_predict(r, name, SEL_DEFAULT, "", rows, 0, 1, &out);
+	rc = serving_predict(r, name, SEL_DEFAULT, "", rows, &raw, 0, 1, &out);
 	json_decref(rows);
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;

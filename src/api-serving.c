@@ -210,7 +210,7 @@ api_invocations(struct req *r)
 	rows = r->json != NULL ? json_rows(r) : csv_rows(r);
 	if (rows == NULL)
 		return 0;
-	rc = serving_predict(r, name, SEL_DEFAULT, "", rows, 0, 0, &out);
+	rc = serving_predict(r, name, SEL_DEFAULT, "", rows, NULL, 0, 0, &out);
 	json_decref(rows);
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;
@@ -358,7 +358,7 @@ api_v2_infer(struct req *r)
 		json_array_append_new(rows, o);
 	}
 	rc = serving_predict(r, req_path_param(r, "name"), ver[0] ? SEL_VERSION : SEL_DEFAULT,
-	    ver, rows, 0, 0, &out);
+	    ver, rows, NULL, 0, 0, &out);
 	json_decref(rows);
 	if (rc != 0)
 		return rc == 1 ? 0 : -1;

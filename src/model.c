@@ -32,6 +32,52 @@ static const char predict_config[] =
     "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
     "\"strict_shape\":false,\"cache_id\":0,\"missing\":NaN}";
 
+/*
+ * Each thread's proxy DMatrix for in-place prediction. Without one,
+ * XGBoosterPredictFromDense makes a proxy per call, and libxgboost 1.7's
+ * proxy constructor reads the cgroup CPU quota files: an open, read and
+ * close per prediction, measured at a tenth of verdictd's CPU per request.
+ * The proxy only points at the caller's rows during a call. It is freed by
+ * model_thread_done, not by a thread-exit destructor: those run after
+ * libxgboost's own thread-local ones, and freeing through its API then
+ * registers new ones that never run.
+ */
+static __thread DMatrixHandle proxy;
+
+/* The calling thread's proxy, made at its first prediction; NULL lets libxgboost make one. */
+static DMatrixHandle
+thread_proxy(void)
+{
+	if (proxy == NULL && XGProxyDMatrixCreate(&proxy) != 0)
+		proxy = NULL;
+	return proxy;
+}
+
+void
+model_thread_done(void)
+{
+	if (proxy != NULL)
+		XGDMatrixFree(proxy);
+	proxy = NULL;
+}
+
+/*
+ * In-place prediction of nrows dense float rows; *res is libxgboost's
+ * thread-local buffer, valid until this thread's next call. 0 or -1.
+ */
+static int
+predict_dense(BoosterHandle b, const float *rows, size_t nrows, size_t width,
+    bst_ulong const **shape, bst_ulong *dim, float const **res)
+{
+	char iface[256];
+
+	snprintf(iface, sizeof(iface), "{\"data\":[%lu,true],\"shape\":[%zu,%zu],"
+	    "\"typestr\":\"<f4\",\"version\":3}", (unsigned long)(uintptr_t)rows, nrows,
+	    width);
+	return XGBoosterPredictFromDense(b, iface, predict_config, thread_proxy(), shape,
+	    dim, res) == 0 ? 0 : -1;
+}
+
 static void
 model_free(struct model *m)
 {
@@ -61,7 +107,6 @@ static int
 output_width(BoosterHandle b, size_t width, size_t *nout, char *err, size_t errlen)
 {
 	float *row = malloc((width ? width : 1) * sizeof(float));
-	char iface[256];
 	bst_ulong const *shape;
 	bst_ulong dim;
 	float const *res;
@@ -71,10 +116,7 @@ output_width(BoosterHandle b, size_t width, size_t *nout, char *err, size_t errl
 		return -1;
 	for (size_t i = 0; i < width; i++)
 		row[i] = NAN;
-	snprintf(iface, sizeof(iface), "{\"data\":[%lu,true],\"shape\":[1,%zu],"
-	    "\"typestr\":\"<f4\",\"version\":3}", (unsigned long)(uintptr_t)row, width);
-	if (XGBoosterPredictFromDense(b, iface, predict_config, NULL, &shape, &dim,
-	    &res) != 0) {
+	if (predict_dense(b, row, 1, width, &shape, &dim, &res) == -1) {
 		snprintf(err, errlen, "booster cannot predict: %s", XGBGetLastError());
 		goto out;
 	}
@@ -450,16 +492,12 @@ model_acquire(struct db *db, const char *name, enum model_sel sel,
 int
 model_predict(struct model *m, const float *rows, size_t nrows, float *out)
 {
-	char iface[256];
 	bst_ulong const *shape;
 	bst_ulong dim;
 	float const *res;
 
-	snprintf(iface, sizeof(iface), "{\"data\":[%lu,true],\"shape\":[%zu,%zu],"
-	    "\"typestr\":\"<f4\",\"version\":3}", (unsigned long)(uintptr_t)rows, nrows,
-	    spec_width(m->spec));
-	if (XGBoosterPredictFromDense(m->booster, iface, predict_config, NULL, &shape,
-	    &dim, &res) != 0) {
+	if (predict_dense(m->booster, rows, nrows, spec_width(m->spec), &shape, &dim,
+	    &res) == -1) {
 		log_msg("error", "predict %s v%d: %s", m->name, m->version, XGBGetLastError());
 		return -1;
 	}
@@ -605,6 +643,7 @@ watcher_main(void *arg)
 			refresh(db);
 	}
 	db_free(db);
+	model_thread_done();
 	return NULL;
 }
 

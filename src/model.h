@@ -61,6 +61,9 @@ size_t model_loaded_count(void);
  */
 int model_predict(struct model *m, const float *rows, size_t nrows, float *out) WUR;
 
+/* Frees what predictions keep per thread; a thread that predicted calls it before it ends. */
+void model_thread_done(void);
+
 /*
  * SHAP contributions for one row (a DMatrix; costs ~40x a prediction):
  * out gets (width + 1) * groups floats, the last of each group the bias.

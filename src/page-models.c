@@ -986,7 +986,7 @@ page_model_predict_post(struct req *r)
 	}
 	rows = json_pack("[O]", row);
 	snprintf(vbuf, sizeof(vbuf), "%d", m->version);
-	if ((rc = serving_predict(r, name, SEL_VERSION, vbuf, rows, 1, 1, &out)) != 0) {
+	if ((rc = serving_predict(r, name, SEL_VERSION, vbuf, rows, NULL, 1, 1, &out)) != 0) {
 		rc = rc == 1 ? 0 : -1;
 		goto out;
 	}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,27 @@
 
 #define NCOLS 6
 
-/* One request's rows waiting for a commit. */
+/*
+ * One request's rows waiting for a commit. The writer wakes each waiter of
+ * a committed batch through its own semaphore, once: a broadcast on one
+ * condition variable woke every waiting request thread (those queued for
+ * the next batch too), and each woken thread then fought for the queue's
+ * lock — measured as a quarter of verdictd's CPU per single-row prediction.
+ */
 struct waiter {
 	struct predlog_row *rows;
 	size_t n;
 	int state;                  /* 0 waiting, 1 committed, -1 failed */
+	sem_t done;                 /* posted once state is final */
 	struct waiter *next;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
 static struct waiter *head, *tail;
 static pthread_t writer;
 static int stopping;
+static int writer_idle;         /* the writer waits on work */
 static char *conninfo;
 static size_t max_batch = 1000;
 
@@ -171,7 +179,9 @@ writer_main(void *arg)
 		int rc;
 
 		if (head == NULL) {
+			writer_idle = 1;
 			pthread_cond_wait(&work, &lock);
+			writer_idle = 0;
 			continue;
 		}
 		/* Take whole requests up to max_batch rows (at least one request). */
@@ -190,14 +200,19 @@ writer_main(void *arg)
 		}
 		rc = c != NULL ? commit_batch(c, first, stop, nrows) : -1;
 
-		pthread_mutex_lock(&lock);
+		/*
+		 * The batch left the queue, so no one else touches these waiters:
+		 * no lock. Each lives on its request's stack and may be gone once
+		 * posted, so its next is read first.
+		 */
 		for (struct waiter *w = first; w != stop; ) {
 			struct waiter *next = w->next;
 
 			w->state = rc == 0 ? 1 : -1;
+			sem_post(&w->done);
 			w = next;
 		}
-		pthread_cond_broadcast(&done);
+		pthread_mutex_lock(&lock);
 	}
 	pthread_mutex_unlock(&lock);
 	PQfinish(c);
@@ -228,10 +243,12 @@ predlog_stop(void)
 int
 predlog_write(struct predlog_row *rows, size_t n, int timeout_ms)
 {
-	struct waiter w = { rows, n, 0, NULL };
+	struct waiter w = { .rows = rows, .n = n };
 	struct timespec deadline;
 	int rc = 0;
 
+	if (sem_init(&w.done, 0, 0) == -1)
+		return -1;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
@@ -245,29 +262,35 @@ predlog_write(struct predlog_row *rows, size_t n, int timeout_ms)
 	else
 		head = &w;
 	tail = &w;
-	pthread_cond_signal(&work);
-	while (w.state == 0 && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&done, &lock, &deadline);
-	if (w.state == 0) {
+	if (writer_idle)
+		pthread_cond_signal(&work);
+	pthread_mutex_unlock(&lock);
+	while ((rc = sem_timedwait(&w.done, &deadline)) == -1 && errno == EINTR)
+		;
+	if (rc == -1) {
 		/*
-		 * Still queued or being written: unlink if queued; if the writer
-		 * already took it we must wait, since w lives on our stack.
+		 * No commit in time: unlink if still queued; if the writer already
+		 * took it we must wait for its post, since w lives on our stack.
 		 */
 		struct waiter **pp = &head, *prev = NULL;
+		int queued;
 
+		pthread_mutex_lock(&lock);
 		while (*pp != NULL && *pp != &w) {
 			prev = *pp;
 			pp = &(*pp)->next;
 		}
-		if (*pp == &w) {
+		if ((queued = *pp == &w)) {
 			*pp = w.next;
 			if (tail == &w)
 				tail = prev;
 			w.state = -1;
 		}
-		while (w.state == 0)
-			pthread_cond_wait(&done, &lock);
+		pthread_mutex_unlock(&lock);
+		if (!queued)
+			while (sem_wait(&w.done) == -1 && errno == EINTR)
+				;
 	}
-	pthread_mutex_unlock(&lock);
+	sem_destroy(&w.done);
 	return w.state == 1 ? 0 : -1;
 }

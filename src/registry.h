@@ -121,9 +121,12 @@ const char *canonical_stage(const char *s);
  * name + selector; every row is committed to the prediction log before this
  * returns 0 with *out = {"model","version","predictions":[{"prediction_id",
  * "value", ["label","probabilities"], ["contributions","bias"]}]}.
- * single: error messages without the "instances[i]: " prefix.
+ * single: error messages without the "instances[i]: " prefix. raw (NULL, or
+ * one slice per row, each possibly empty): the text the client sent for each
+ * row, logged as it is; a row without one is logged re-serialized.
  */
 int serving_predict(struct req *r, const char *name, enum model_sel sel,
-    const char *selv, json_t *rows, int explain, int single, json_t **out);
+    const char *selv, json_t *rows, const struct json_slice *raw, int explain,
+    int single, json_t **out);
 
 #endif

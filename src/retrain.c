@@ -602,13 +602,16 @@ evaluate(BoosterHandle b, struct spec *s, const float *x, const float *y, size_t
 	size_t k = spec_task(s) == SPEC_MULTICLASS ? spec_nclasses(s) : 1;
 	float *pred = malloc((n ? n : 1) * k * sizeof(float));
 	double sum = 0;
+	int rc;
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.name, sizeof(m.name), "%s", what);
 	m.booster = b;
 	m.spec = s;
 	m.nout = k;
-	if (pred == NULL || n == 0 || model_predict(&m, x, n, pred) != 0) {
+	rc = pred == NULL || n == 0 ? -1 : model_predict(&m, x, n, pred);
+	model_thread_done();   /* nothing kept past the evaluation */
+	if (rc != 0) {
 		fprintf(stderr, CMD ": predicting the holdout with %s failed%s\n", what,
 		    n == 0 ? ": the holdout is empty" : "");
 		free(pred);

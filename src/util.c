@@ -349,3 +349,149 @@ pgarr_num(struct buf *b, double d)
 		return -1;
 	return buf_printf(b, "%.17g", d);
 }
+
+/* ---- raw JSON slices (text already accepted by a parser) ---- */
+
+static size_t
+json_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The index after the string opening at s[i] ('"'), or n + 1 when unterminated. */
+static size_t
+json_skip_string(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n + 1;
+}
+
+/* The index after the value starting at s[i], or n + 1 when it does not end. */
+static size_t
+json_skip_value(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	if (i >= n)
+		return n + 1;
+	if (s[i] == '"')
+		return json_skip_string(s, n, i);
+	if (s[i] != '{' && s[i] != '[') {
+		size_t start = i;
+
+		while (i < n && !strchr(",}] \t\n\r", s[i]))
+			i++;
+		return i > start ? i : n + 1;
+	}
+	while (i < n) {
+		if (s[i] == '"') {
+			i = json_skip_string(s, n, i);
+			continue;
+		}
+		if (s[i] == '{' || s[i] == '[')
+			depth++;
+		else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return n + 1;
+}
+
+int
+json_raw_member(const char *s, size_t n, const char *key, struct json_slice *out)
+{
+	size_t i = json_ws(s, n, 0), klen = strlen(key);
+
+	out->p = NULL;
+	out->len = 0;
+	if (i >= n || s[i] != '{')
+		return -1;
+	for (i = json_ws(s, n, i + 1); i < n && s[i] == '"'; ) {
+		size_t ks = i + 1, ke = json_skip_string(s, n, i), vs, ve;
+
+		if (ke > n)
+			return -1;
+		i = json_ws(s, n, ke);
+		if (i >= n || s[i] != ':')
+			return -1;
+		vs = json_ws(s, n, i + 1);
+		if ((ve = json_skip_value(s, n, vs)) > n)
+			return -1;
+		if (ke - 1 - ks == klen && !memcmp(s + ks, key, klen)) {
+			out->p = s + vs;
+			out->len = ve - vs;
+			return 0;
+		}
+		i = json_ws(s, n, ve);
+		if (i >= n || s[i] != ',')
+			return -1;
+		i = json_ws(s, n, i + 1);
+	}
+	return -1;
+}
+
+long
+json_raw_elements(const char *s, size_t n, struct json_slice *out, size_t max)
+{
+	size_t i = json_ws(s, n, 0), k = 0;
+
+	if (i >= n || s[i] != '[')
+		return -1;
+	i = json_ws(s, n, i + 1);
+	if (i < n && s[i] == ']')
+		return 0;
+	while (i < n) {
+		size_t e = json_skip_value(s, n, i);
+
+		if (e > n || k == max)
+			return -1;
+		out[k].p = s + i;
+		out[k++].len = e - i;
+		i = json_ws(s, n, e);
+		if (i < n && s[i] == ']')
+			return (long)k;
+		if (i >= n || s[i] != ',')
+			return -1;
+		i = json_ws(s, n, i + 1);
+	}
+	return -1;
+}
+
+int
+json_raw_plain(const struct json_slice *v)
+{
+	const char *s = v->p;
+	size_t n = v->len, i = 0;
+
+	/* jansson reads "3\0" as 3: the NUL would cut the stored text short. */
+	if (memchr(s, '\0', n) != NULL)
+		return 0;
+	while (i < n) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\' && (++i >= n || s[i] == 'u'))
+					return 0;
+			i++;
+		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+			size_t start = i, exp = 0, expdigits = 0;
+
+			for (; i < n && strchr("0123456789+-.eE", s[i]) != NULL; i++) {
+				if (s[i] == 'e' || s[i] == 'E')
+					exp = 1;
+				else if (exp && s[i] >= '0' && s[i] <= '9')
+					expdigits++;
+			}
+			if (i - start > 32 || expdigits > 3)
+				return 0;
+		} else
+			i++;
+	}
+	return 1;
+}

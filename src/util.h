@@ -59,4 +59,37 @@ int pgarr_num(struct buf *b, double d) WUR;
 /* 1 when s[0..n) is valid UTF-8 without NUL bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
 
+/*
+ * The exact text a client sent for part of a JSON document that a parser
+ * (jansson) has already accepted, so it can be stored without being
+ * re-serialized (numbers are then kept as sent, not rounded through a
+ * double). A slice points into the document.
+ */
+struct json_slice {
+	const char *p;          /* NULL: not found */
+	size_t len;
+};
+
+/*
+ * The value of top-level member key of the object s[0..n). 0, or -1 when the
+ * text is no object or has no such member (a key written with an escape
+ * does not match).
+ */
+int json_raw_member(const char *s, size_t n, const char *key, struct json_slice *out) WUR;
+
+/*
+ * The elements of the array s[0..n) into out[0..max). Returns how many, or
+ * -1 when the text is no array or has more than max elements.
+ */
+long json_raw_elements(const char *s, size_t n, struct json_slice *out, size_t max) WUR;
+
+/*
+ * 1 when a slice can go to Postgres' jsonb as it is: no NUL byte, no \u
+ * escape in its strings, and every number at most 32 characters with an
+ * exponent of at most three digits. jansson reads "1e-99999" as 0, "3\0" as
+ * 3 and any number of digits, where jsonb's numeric refuses them: such text
+ * would fail a whole group commit.
+ */
+int json_raw_plain(const struct json_slice *v);
+
 #endif

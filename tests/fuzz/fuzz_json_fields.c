@@ -1,4 +1,4 @@
-/* fuzz_json_fields.c: JSON body → declared fields, and a form body → the same fields. */
+/* fuzz_json_fields.c: JSON body → declared fields (and the raw slices of its members), and a form body → the same fields. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,43 @@ static const struct field spec[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A raw slice must hold exactly the value the parser read there. */
+static void
+same_value(const struct json_slice *v, json_t *want)
+{
+	json_t *got = json_loadb(v->p, v->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+
+	if (got == NULL || !json_equal(got, want))
+		abort();
+	json_decref(got);
+	(void)json_raw_plain(v);
+}
+
+/* Every member of the parsed object, found again in the text by json_raw_member. */
+static void
+raw_slices(const char *doc, size_t n, json_t *j)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(j, key, val) {
+		struct json_slice v, e[64];
+		long k;
+
+		if (json_raw_member(doc, n, key, &v) == -1)
+			continue;   /* a key written with escapes is not matched */
+		same_value(&v, val);
+		if (!json_is_array(val))
+			continue;
+		k = json_raw_elements(v.p, v.len, e, 64);
+		/* -1 (the caller then re-serializes) or every element. */
+		if (k != -1 && k != (long)json_array_size(val))
+			abort();
+		for (long i = 0; i < k; i++)
+			same_value(&e[i], json_array_get(val, (size_t)i));
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,6 +69,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a = arena_new(1 << 20);
 	j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &e);
 	if (j != NULL) {
+		if (json_is_object(j))
+			raw_slices((const char *)data, size, j);
 		for (int strict = 0; strict < 2; strict++)
 			if (fields_validate(a, spec, N, NULL, j, strict, v, err,
 			    sizeof(err)) == 0 && v[0].present &&

@@ -364,6 +364,83 @@ START_TEST(every_prediction_is_logged)
 }
 END_TEST
 
+/* The jsonb stored for prediction id (from answer p) equals want (jsonb text), per Postgres. */
+static void
+logged_as(json_t *p, const char *want)
+{
+	char idbuf[32];
+	const char *vals[2] = { idbuf, want };
+	PGconn *c = db();
+	PGresult *res;
+
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(
+	    json_object_get(p, "prediction_id")));
+	res = PQexecParams(c, "SELECT inputs = $2::jsonb, inputs::text FROM predictions "
+	    "WHERE id = $1::bigint", 2, NULL, vals, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+	ck_assert_int_eq(PQntuples(res), 1);
+	ck_assert_msg(!strcmp(PQgetvalue(res, 0, 0), "t"), "logged %s, expected %s",
+	    PQgetvalue(res, 0, 1), want);
+	PQclear(res);
+	PQfinish(c);
+}
+
+/*
+ * The log keeps the client's own text of each row (0.1 stays 0.1, not the
+ * double 0.10000000000000001), except where jsonb could refuse it: those
+ * rows are re-serialized, and the batch they share a commit with is
+ * committed all the same.
+ */
+START_TEST(logged_inputs_are_the_clients_text)
+{
+	static const char one[] = "{\"x1\": 0.1, \"x2\": 1e2, \"city\": \"b\", "
+	    "\"when\": \"2024-10-02 09:00\"}";
+	static const char nul[] = "{\"inputs\":{\"x1\":3\0,\"city\":\"a\"}}";
+	char name[64], path[128], body[2048];
+	size_t len;
+	char *model = train("reg:squarederror", 0, 10, "json", &len);
+	struct http_resp r;
+	json_t *j, *preds;
+
+	snprintf(name, sizeof(name), "raw%d", getpid());
+	create_model(name);
+	ck_assert_int_eq(upload(name, model, len, spec_reg, &r), 201);
+	http_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/models/%s/predict", name);
+
+	snprintf(body, sizeof(body), "{ \"inputs\" :\n %s }", one);
+	ck_assert_int_eq(post_json(path, body, &r), 200);
+	j = http_json(&r);
+	logged_as(json_array_get(json_object_get(j, "predictions"), 0), one);
+	json_decref(j);
+	http_resp_free(&r);
+
+	/* A batch: plain, a number jsonb refuses (jansson reads 0), an escape. */
+	snprintf(body, sizeof(body), "{\"instances\": [%s, {\"x1\": 1e-99999, \"city\": "
+	    "\"c\"}, {\"x1\": 2.5, \"city\": \"\\u0062\"}]}", one);
+	ck_assert_int_eq(post_json(path, body, &r), 200);
+	j = http_json(&r);
+	preds = json_object_get(j, "predictions");
+	ck_assert_int_eq(json_array_size(preds), 3);
+	logged_as(json_array_get(preds, 0), one);
+	logged_as(json_array_get(preds, 1), "{\"x1\": 0, \"city\": \"c\"}");
+	logged_as(json_array_get(preds, 2), "{\"x1\": 2.5, \"city\": \"b\"}");
+	json_decref(j);
+	http_resp_free(&r);
+
+	/* jansson reads "3\0" as 3: the NUL must not cut the logged text short. */
+	ck_assert_int_eq(http_request("POST", path, "application/json", nul, sizeof(nul) - 1,
+	    auth(), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	j = http_json(&r);
+	logged_as(json_array_get(json_object_get(j, "predictions"), 0),
+	    "{\"x1\": 3, \"city\": \"a\"}");
+	json_decref(j);
+	http_resp_free(&r);
+	free(model);
+}
+END_TEST
+
 START_TEST(invalid_uploads_store_nothing)
 {
 	char name[64], spec_wide[4096];
@@ -895,6 +972,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, predictions_equal_libxgboost);
 	tcase_add_test(tc, every_prediction_is_logged);
+	tcase_add_test(tc, logged_inputs_are_the_clients_text);
 	tcase_add_test(tc, invalid_uploads_store_nothing);
 	tcase_add_test(tc, selectors_stages_aliases);
 	tcase_add_test(tc, bad_inputs_are_4xx);

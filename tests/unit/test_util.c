@@ -1,5 +1,6 @@
-/* test_util.c: arena, capped buffer and UTF-8 validation. */
+/* test_util.c: arena, capped buffer, UTF-8 validation and raw JSON slices. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,89 @@ START_TEST(utf8_cases)
 }
 END_TEST
 
+/* The slice of key in doc, as a string ("" when not found). */
+static const char *
+member(const char *doc, const char *key)
+{
+	static char out[256];
+	struct json_slice v;
+
+	if (json_raw_member(doc, strlen(doc), key, &v) == -1)
+		return "";
+	snprintf(out, sizeof(out), "%.*s", (int)v.len, v.p);
+	return out;
+}
+
+START_TEST(json_raw_members)
+{
+	ck_assert_str_eq(member("{\"inputs\":{\"a\":1}}", "inputs"), "{\"a\":1}");
+	ck_assert_str_eq(member(" {\n \"x\" : \"}\\\"{\" , \"inputs\"\t:\r[1, {\"b\":\"]\"}] }", "inputs"),
+	    "[1, {\"b\":\"]\"}]");
+	ck_assert_str_eq(member("{\"a\":-1.5e-3,\"b\":true}", "a"), "-1.5e-3");
+	ck_assert_str_eq(member("{\"a\":-1.5e-3,\"b\":true}", "b"), "true");
+	ck_assert_str_eq(member("{\"a\":{\"inputs\":1}}", "inputs"), "");   /* nested only */
+	ck_assert_str_eq(member("{\"inp\\u0075ts\":1}", "inputs"), "");      /* escaped key */
+	ck_assert_str_eq(member("{\"inputs\":\"a\\\\\"}", "inputs"), "\"a\\\\\"");
+	ck_assert_str_eq(member("{}", "inputs"), "");
+	ck_assert_str_eq(member("[{\"inputs\":1}]", "inputs"), "");
+	ck_assert_str_eq(member("{\"inputs\":{\"a\":1}", "inputs"), "{\"a\":1}");
+	/* Truncated or hostile text: never past the end. */
+	ck_assert_str_eq(member("{\"inputs\":{\"a\":1", "inputs"), "");
+	ck_assert_str_eq(member("{\"inputs\":\"abc", "inputs"), "");
+	ck_assert_str_eq(member("{\"inputs\"", "inputs"), "");
+	ck_assert_str_eq(member("{\"inputs\":", "inputs"), "");
+	ck_assert_str_eq(member("{\"in", "inputs"), "");
+	ck_assert_str_eq(member("{\"a\":1 \"inputs\":2}", "inputs"), "");
+	ck_assert_str_eq(member("", "inputs"), "");
+}
+END_TEST
+
+START_TEST(json_raw_arrays)
+{
+	struct json_slice e[3];
+	const char *doc = "[ {\"a\":[1,2]} ,\"x,]\",3.5 ]";
+
+	ck_assert_int_eq(json_raw_elements(doc, strlen(doc), e, 3), 3);
+	ck_assert_int_eq((int)e[0].len, 11);
+	ck_assert(!strncmp(e[0].p, "{\"a\":[1,2]}", e[0].len));
+	ck_assert(!strncmp(e[1].p, "\"x,]\"", e[1].len) && e[1].len == 5);
+	ck_assert(!strncmp(e[2].p, "3.5", e[2].len) && e[2].len == 3);
+	ck_assert_int_eq(json_raw_elements(doc, strlen(doc), e, 2), -1);   /* too many */
+	ck_assert_int_eq(json_raw_elements("[]", 2, e, 3), 0);
+	ck_assert_int_eq(json_raw_elements(" [ ] ", 5, e, 3), 0);
+	ck_assert_int_eq(json_raw_elements("[1,", 3, e, 3), -1);
+	ck_assert_int_eq(json_raw_elements("[1 2]", 5, e, 3), -1);
+	ck_assert_int_eq(json_raw_elements("{}", 2, e, 3), -1);
+	ck_assert_int_eq(json_raw_elements("[\"a", 3, e, 3), -1);
+}
+END_TEST
+
+static int
+plain(const char *s)
+{
+	struct json_slice v = { s, strlen(s) };
+
+	return json_raw_plain(&v);
+}
+
+START_TEST(json_raw_plain_cases)
+{
+	ck_assert_int_eq(plain("{\"a\": 17.99, \"b\": -1.5e-300, \"c\": \"x\\\"y\", \"d\": null}"), 1);
+	ck_assert_int_eq(plain("{\"a\": 1e-99999}"), 0);          /* jsonb's numeric refuses it */
+	ck_assert_int_eq(plain("{\"a\": 1E+1000}"), 0);
+	ck_assert_int_eq(plain("{\"a\": 0.000000000000000000000000000000001}"), 0);  /* > 32 chars */
+	ck_assert_int_eq(plain("{\"a\": \"\\u00e9\"}"), 0);        /* escapes go re-serialized */
+	ck_assert_int_eq(plain("{\"a\\u0000\": 1}"), 0);
+	ck_assert_int_eq(plain("{\"a\": \"1e-99999\"}"), 1);      /* a string, not a number */
+	ck_assert_int_eq(plain("\"\\"), 0);
+	{
+		struct json_slice v = { "{\"a\":3\0}", 8 };   /* jansson reads it as 3 */
+
+		ck_assert_int_eq(json_raw_plain(&v), 0);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -106,6 +190,9 @@ main(void)
 	tcase_add_test(tc, buf_cap_is_hard);
 	tcase_add_test(tc, buf_printf_large);
 	tcase_add_test(tc, utf8_cases);
+	tcase_add_test(tc, json_raw_members);
+	tcase_add_test(tc, json_raw_arrays);
+	tcase_add_test(tc, json_raw_plain_cases);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
