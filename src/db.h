@@ -46,17 +46,26 @@
 	"jsonb_agg(jsonb_build_object('alias', a.alias, 'version', a.version::text) ORDER BY " \
 	"a.alias) FROM model_aliases a WHERE a.name = m.name), '[]'))::text"
 
-/* A metric point that charts count: not NaN, not infinite. */
-#define FINITE(m) "NOT " m ".is_nan AND " m ".value > '-Infinity' AND " m ".value < 'Infinity'"
+/* A metric point that charts count: not NaN, not infinite (NaN sorts above
+ * Infinity in Postgres). */
+#define FINITE(m) m ".value > '-Infinity' AND " m ".value < 'Infinity'"
+/* The points m(step, timestamp, value) of the chunks c of history ($1 run, $2
+ * key) that pass chunk_cond (sql/014_metric_chunks.sql): a part of a history
+ * is read from the chunks that can hold it. */
+#define METRIC_PTS(chunk_cond) "metric_chunks c CROSS JOIN LATERAL unnest(c.steps, " \
+	"c.timestamps, c.vals) AS m(step, timestamp, value) WHERE c.run_uuid = $1 AND " \
+	"c.key = $2 AND " chunk_cond
+/* Chunks that can hold points with (step, timestamp) above (s, t). */
+#define CHUNKS_AFTER(s, t) "(c.step_hi, c.ts_hi) > (" s ", " t ")"
 /* latest_metrics upsert: is the batch's point later than the stored one? */
 #define LM_NEWER "(EXCLUDED.timestamp, EXCLUDED.value) > (l.timestamp, l.value)"
 /* A chart's x bounds ($1 run, $2 key): the first and last points by step, two
  * index probes made once (MATERIALIZED keeps the planner from re-running them). */
-#define METRIC_BOUNDS "b AS MATERIALIZED (SELECT f.step AS s0, f.timestamp AS t0, " \
-	"l.step AS s1, l.timestamp AS t1 FROM (SELECT step, timestamp FROM metrics WHERE " \
-	"run_uuid = $1 AND key = $2 ORDER BY step, timestamp LIMIT 1) f, (SELECT step, " \
-	"timestamp FROM metrics WHERE run_uuid = $1 AND key = $2 ORDER BY step DESC, " \
-	"timestamp DESC LIMIT 1) l)"
+#define METRIC_BOUNDS "b AS MATERIALIZED (SELECT f.step_lo AS s0, f.ts_lo AS t0, " \
+	"l.step_hi AS s1, l.ts_hi AS t1 FROM (SELECT step_lo, ts_lo FROM metric_chunks WHERE " \
+	"run_uuid = $1 AND key = $2 ORDER BY step_lo, ts_lo LIMIT 1) f, (SELECT step_hi, " \
+	"ts_hi FROM metric_chunks WHERE run_uuid = $1 AND key = $2 ORDER BY step_hi DESC, " \
+	"ts_hi DESC LIMIT 1) l)"
 /* x0 and dx of the bounds for $3 = 'step' or 'time'. */
 #define METRIC_X0 "CASE WHEN $3 = 'step' THEN b.s0 ELSE least(b.t0, b.t1) END AS x0, " \
 	"CASE WHEN $3 = 'step' THEN b.s1 - b.s0 ELSE abs(b.t1 - b.t0) END AS dx"
@@ -76,9 +85,11 @@
 	" WHERE run_uuid = ANY($1::text[])" extra " ORDER BY run_uuid, key"
 #define LM_COLS "value, timestamp, step, is_nan"
 #define RUNS_KEYS_IN " AND key = ANY($2::text[])"
-/* The last finite point of $1, $2 by (step, timestamp): an index probe. */
-#define LAST_FINITE "(SELECT step, timestamp FROM metrics m WHERE m.run_uuid = $1 AND " \
-	"m.key = $2 AND " FINITE("m") " ORDER BY step DESC, timestamp DESC LIMIT 1)"
+/* The last finite point of $1, $2 by (step, timestamp): the largest of its
+ * chunks' last finite points. */
+#define LAST_FINITE "(SELECT fin_step AS step, fin_ts AS timestamp FROM metric_chunks " \
+	"WHERE run_uuid = $1 AND key = $2 AND fin_step IS NOT NULL ORDER BY fin_step DESC, " \
+	"fin_ts DESC LIMIT 1)"
 
 /*
  * The statement table: X(NAME, readonly, "SQL with $1 params"). Each is
@@ -551,8 +562,8 @@
 	/* The summary's state: the finite points logged, those the blocks cover and \
 	 * those past the covered ones (an index range count, empty when current): \
 	 * covered + past = logged means nothing landed inside the covered range. */ \
-	X(METRIC_SUMMARY_STATE, 1, "SELECT l.n, s.n, (SELECT count(*) FROM metrics m " \
-	    "WHERE m.run_uuid = $1 AND m.key = $2 AND (m.step, m.timestamp) > " \
+	X(METRIC_SUMMARY_STATE, 1, "SELECT l.n, s.n, (SELECT count(*) FROM " \
+	    METRIC_PTS(CHUNKS_AFTER("s.last_step", "s.last_ts")) " AND (m.step, m.timestamp) > " \
 	    "(s.last_step, s.last_ts) AND " FINITE("m") ") FROM latest_metrics l " \
 	    "LEFT JOIN metric_summaries s ON s.run_uuid = l.run_uuid AND s.key = l.key " \
 	    "WHERE l.run_uuid = $1 AND l.key = $2") \
@@ -562,8 +573,8 @@
 	X(METRIC_BLOCKS_APPEND, 0, "WITH s AS (SELECT n, last_step, last_ts FROM " \
 	    "metric_summaries WHERE run_uuid = $1 AND key = $2), p AS (SELECT m.step, " \
 	    "m.timestamp, m.value, s.n - 1 + row_number() OVER (ORDER BY m.step, m.timestamp, " \
-	    "m.value) AS o FROM s, metrics m WHERE m.run_uuid = $1 AND m.key = $2 AND " \
-	    "(m.step, m.timestamp) > (s.last_step, s.last_ts) AND " FINITE("m") "), " \
+	    "m.value) AS o FROM s, " METRIC_PTS(CHUNKS_AFTER("s.last_step", "s.last_ts")) \
+	    " AND (m.step, m.timestamp) > (s.last_step, s.last_ts) AND " FINITE("m") "), " \
 	    BLOCKS_OF_P ", w AS (INSERT INTO metric_blocks AS b " BLOCK_COLS " SELECT $1, $2, " \
 	    "a.* FROM a ON CONFLICT (run_uuid, key, block) DO UPDATE SET n = b.n + EXCLUDED.n, " \
 	    "step_lo = least(b.step_lo, EXCLUDED.step_lo), step_hi = greatest(b.step_hi, " \
@@ -584,23 +595,30 @@
 	    "FROM (SELECT 1) one LEFT JOIN " LAST_FINITE " e ON true " \
 	    "ON CONFLICT (run_uuid, key) DO UPDATE SET n = EXCLUDED.n, " \
 	    "last_step = EXCLUDED.last_step, last_ts = EXCLUDED.last_ts") \
-	/* Sparklines: $2 evenly spaced steps per key, each an index probe. */ \
+	/* Sparklines: $2 evenly spaced steps t per key, each the first non-NaN \
+	 * point at or after t in the three chunks that end first at or after t \
+	 * (exact for a history logged in step order), three index probes. */ \
 	X(METRIC_SPARKS, 1, "SELECT l.key, p.step, p.value FROM latest_metrics l " \
-	    "CROSS JOIN LATERAL (SELECT min(step) AS lo, max(step) AS hi FROM metrics m " \
-	    "WHERE m.run_uuid = l.run_uuid AND m.key = l.key) b " \
+	    "CROSS JOIN LATERAL (SELECT min(step_lo) AS lo, max(step_hi) AS hi FROM " \
+	    "metric_chunks c WHERE c.run_uuid = l.run_uuid AND c.key = l.key) b " \
 	    "CROSS JOIN LATERAL generate_series(0, $2::int - 1) s(i) " \
-	    "CROSS JOIN LATERAL (SELECT step, value FROM metrics m WHERE m.run_uuid = l.run_uuid " \
-	    "AND m.key = l.key AND m.step >= b.lo + (b.hi - b.lo) * s.i / greatest($2::int - 1, 1) " \
-	    "AND NOT m.is_nan ORDER BY step LIMIT 1) p " \
+	    "CROSS JOIN LATERAL (SELECT b.lo + (b.hi - b.lo) * s.i / greatest($2::int - 1, 1) " \
+	    "AS t) x CROSS JOIN LATERAL (SELECT m.step, m.value FROM (SELECT steps, vals FROM " \
+	    "metric_chunks c WHERE c.run_uuid = l.run_uuid AND c.key = l.key AND " \
+	    "c.step_hi >= x.t ORDER BY c.step_hi LIMIT 3) c CROSS JOIN LATERAL " \
+	    "unnest(c.steps, c.vals) AS m(step, value) WHERE m.step >= x.t AND " \
+	    "m.value <> 'NaN' ORDER BY m.step LIMIT 1) p " \
 	    "WHERE l.run_uuid = $1 ORDER BY l.key, s.i") \
 	/* tracking: metric history; the keyset is (step, timestamp, value) plus a skip */ \
-	X(METRIC_HISTORY, 1, "SELECT value, timestamp, step, is_nan FROM metrics " \
-	    "WHERE run_uuid = $1 AND key = $2 AND ($3::bigint IS NULL OR " \
-	    "(step, timestamp, value) >= ($3::bigint, $4::bigint, $5::float8)) " \
-	    "ORDER BY step, timestamp, value OFFSET $6::int LIMIT $7::int") \
-	X(METRIC_SAMPLE, 1, "WITH p AS (SELECT value, timestamp, step, is_nan, " \
-	    "row_number() OVER (ORDER BY step, timestamp, value) AS rn FROM metrics " \
-	    "WHERE run_uuid = $1 AND key = $2 AND step BETWEEN $3::bigint AND $4::bigint), " \
+	X(METRIC_HISTORY, 1, "SELECT m.value, m.timestamp, m.step, m.value = 'NaN' FROM " \
+	    METRIC_PTS("($3::bigint IS NULL OR (c.step_hi, c.ts_hi) >= ($3::bigint, " \
+	    "$4::bigint))") " AND ($3::bigint IS NULL OR (m.step, m.timestamp, m.value) >= " \
+	    "($3::bigint, $4::bigint, $5::float8)) " \
+	    "ORDER BY m.step, m.timestamp, m.value OFFSET $6::int LIMIT $7::int") \
+	X(METRIC_SAMPLE, 1, "WITH p AS (SELECT m.value, m.timestamp, m.step, " \
+	    "m.value = 'NaN' AS is_nan, row_number() OVER (ORDER BY m.step, m.timestamp, " \
+	    "m.value) AS rn FROM " METRIC_PTS("c.step_hi >= $3::bigint AND c.step_lo <= " \
+	    "$4::bigint") " AND m.step BETWEEN $3::bigint AND $4::bigint), " \
 	    "s AS (SELECT count(*) AS n, " \
 	    "(SELECT rn FROM p WHERE NOT is_nan ORDER BY value, rn LIMIT 1) AS lo, " \
 	    "(SELECT rn FROM p WHERE NOT is_nan ORDER BY value DESC, rn LIMIT 1) AS hi FROM p) " \

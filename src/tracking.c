@@ -1329,7 +1329,7 @@ pg_float_cmp(double a, double b)
 	return (a > b) - (a < b);
 }
 
-/* By key, then latest first: timestamp, then value, descending. */
+/* By key, then in history order: step, timestamp, value (Postgres' float8 order). */
 static int
 point_cmp(const void *pa, const void *pb)
 {
@@ -1339,9 +1339,20 @@ point_cmp(const void *pa, const void *pb)
 
 	if (c != 0)
 		return c;
+	if (a->step != b->step)
+		return a->step < b->step ? -1 : 1;
 	if (a->ts != b->ts)
-		return a->ts < b->ts ? 1 : -1;
-	return -pg_float_cmp(a->v, b->v);
+		return a->ts < b->ts ? -1 : 1;
+	return pg_float_cmp(a->v, b->v);
+}
+
+/* Is a later than b as latest_metrics counts it: timestamp, then value? */
+static int
+point_later(const struct point *a, const struct point *b)
+{
+	if (a->ts != b->ts)
+		return a->ts > b->ts;
+	return pg_float_cmp(a->v, b->v) > 0;
 }
 
 static int
@@ -1361,17 +1372,48 @@ put_field(struct buf *b, const void *data, size_t n)
 	return put_be(b, n, 4) == -1 || buf_add(b, data, n) == -1 ? -1 : 0;
 }
 
+/* Points per metric_chunks row: 128 are about 3.2 kB, inline and uncompressed
+ * (sql/014_metric_chunks.sql). */
+#define METRIC_CHUNK_POINTS 128
+
+/* Array columns of metric_chunks in binary COPY. */
+enum chunk_col { CHUNK_STEPS, CHUNK_TS, CHUNK_VALS };
+
+/*
+ * A one-dimensional array field of binary COPY: header (dimensions, no NULLs,
+ * element type, length, lower bound 1), then each 8-byte element with its
+ * length: column col of pts[0..n).
+ */
 static int
-put_i64(struct buf *b, long long v)
+put_array(struct buf *b, const struct point **pts, size_t n, enum chunk_col col)
 {
-	return put_be(b, 8, 4) == -1 || put_be(b, (uint64_t)v, 8) == -1 ? -1 : 0;
+	static const uint32_t oid[] = { 20, 20, 701 };      /* int8, int8, float8 */
+
+	if (put_be(b, 20 + 12 * n, 4) == -1 || put_be(b, 1, 4) == -1 || put_be(b, 0, 4) == -1 ||
+	    put_be(b, oid[col], 4) == -1 || put_be(b, n, 4) == -1 || put_be(b, 1, 4) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bits;
+
+		if (col == CHUNK_STEPS)
+			bits = (uint64_t)pts[i]->step;
+		else if (col == CHUNK_TS)
+			bits = (uint64_t)pts[i]->ts;
+		else
+			memcpy(&bits, &pts[i]->v, sizeof(bits));
+		if (put_be(b, 8, 4) == -1 || put_be(b, bits, 8) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /*
- * Writes pts[0..n) of run_id: the points with one binary COPY into metrics
- * (Postgres inserts them a page at a time, where INSERT ... SELECT wrote and
- * logged row by row), then per key its latest point and its count of finite
- * points into latest_metrics. Inside the caller's transaction; 0 or -1.
+ * Writes pts[0..n) of run_id: per key, chunks of up to METRIC_CHUNK_POINTS
+ * points in history order with one binary COPY into metric_chunks (its trigger
+ * sorts each chunk and fills its summary columns: sql/014_metric_chunks.sql),
+ * then per key its latest point and its count of finite points into
+ * latest_metrics. A 1000-point batch of 10 keys is 10 rows. Inside the
+ * caller's transaction; 0 or -1.
  */
 static int
 metrics_write(struct req *r, const char *run_id, struct point *pts, size_t n)
@@ -1391,48 +1433,51 @@ metrics_write(struct req *r, const char *run_id, struct point *pts, size_t n)
 	buf_init(&ln, ARRAY_TEXT_MAX);
 	if ((ord = arena_alloc(r->a, sizeof(*ord) * (n + 1))) == NULL)
 		goto out;
+	for (size_t i = 0; i < n; i++)
+		ord[i] = &pts[i];
+	qsort(ord, n, sizeof(*ord), point_cmp);
 	/* Header: signature (with its NUL), flags, extension length. */
 	if (buf_add(&cp, sig, sizeof(sig)) == -1 || put_be(&cp, 0, 4) == -1 ||
 	    put_be(&cp, 0, 4) == -1)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct point *p = &pts[i];
-		uint64_t bits;
-		unsigned char nan = (unsigned char)p->nan;
-
-		memcpy(&bits, &p->v, sizeof(bits));
-		if (put_be(&cp, 6, 2) == -1 || put_field(&cp, run_id, strlen(run_id)) == -1 ||
-		    put_field(&cp, p->key, strlen(p->key)) == -1 || put_be(&cp, 8, 4) == -1 ||
-		    put_be(&cp, bits, 8) == -1 || put_i64(&cp, p->ts) == -1 ||
-		    put_i64(&cp, p->step) == -1 || put_field(&cp, &nan, 1) == -1)
-			goto out;
-		ord[i] = p;
-	}
-	if (put_be(&cp, 0xffff, 2) == -1)
-		goto out;
-	if (db_copy_in(r->db, "COPY metrics (run_uuid, key, value, timestamp, step, is_nan) "
-	    "FROM STDIN (FORMAT binary)", cp.p, cp.len) == -1)
-		goto out;
-	qsort(ord, n, sizeof(*ord), point_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
+		const struct point *latest = ord[i];
 		long long finite = 0;
 		char num[24];
 
-		for (j = i; j < n && !strcmp(ord[j]->key, ord[i]->key); j++)
+		for (j = i; j < n && !strcmp(ord[j]->key, ord[i]->key); j++) {
 			finite += !ord[j]->nan && isfinite(ord[j]->v);
-		if (arr_add(&lk, ord[i]->key) == -1 || arr_add(&lv, ord[i]->text) == -1 ||
-		    arr_add(&lnan, ord[i]->nan ? "t" : "f") == -1)
+			if (point_later(ord[j], latest))
+				latest = ord[j];
+		}
+		for (size_t k = i; k < j; k += METRIC_CHUNK_POINTS) {
+			size_t m = j - k < METRIC_CHUNK_POINTS ? j - k : METRIC_CHUNK_POINTS;
+
+			if (put_be(&cp, 5, 2) == -1 || put_field(&cp, run_id, strlen(run_id)) == -1 ||
+			    put_field(&cp, ord[i]->key, strlen(ord[i]->key)) == -1 ||
+			    put_array(&cp, ord + k, m, CHUNK_STEPS) == -1 ||
+			    put_array(&cp, ord + k, m, CHUNK_TS) == -1 ||
+			    put_array(&cp, ord + k, m, CHUNK_VALS) == -1)
+				goto out;
+		}
+		if (arr_add(&lk, latest->key) == -1 || arr_add(&lv, latest->text) == -1 ||
+		    arr_add(&lnan, latest->nan ? "t" : "f") == -1)
 			goto out;
-		snprintf(num, sizeof(num), "%lld", ord[i]->ts);
+		snprintf(num, sizeof(num), "%lld", latest->ts);
 		if (arr_add(&lts, num) == -1)
 			goto out;
-		snprintf(num, sizeof(num), "%lld", ord[i]->step);
+		snprintf(num, sizeof(num), "%lld", latest->step);
 		if (arr_add(&lst, num) == -1)
 			goto out;
 		snprintf(num, sizeof(num), "%lld", finite);
 		if (arr_add(&ln, num) == -1)
 			goto out;
 	}
+	if (put_be(&cp, 0xffff, 2) == -1)
+		goto out;
+	if (db_copy_in(r->db, "COPY metric_chunks (run_uuid, key, steps, timestamps, vals) "
+	    "FROM STDIN (FORMAT binary)", cp.p, cp.len) == -1)
+		goto out;
 	{
 		const char *vals[7] = { run_id, arr_end(&lk), arr_end(&lv), arr_end(&lts),
 		    arr_end(&lst), arr_end(&lnan), arr_end(&ln) };

@@ -421,11 +421,13 @@ START_TEST(metric_chart_downsampled)
 	    "\"value\":0.5,\"timestamp\":1700000000000,\"step\":0}", other);
 	api("/api/2.0/mlflow/runs/log-metric", NULL, "{\"run_id\":\"%s\",\"key\":\"loss\","
 	    "\"value\":0.25,\"timestamp\":1700000001000,\"step\":50000}", other);
-	/* 100,000 points straight into the table (the API would take 100 batches). */
+	/* 100,000 points straight into the table, 128 to a chunk (the API would
+	 * take 100 batches). */
 	db = fx_db();
-	snprintf(sql, sizeof(sql), "INSERT INTO metrics (run_uuid, key, value, timestamp, step) "
-	    "SELECT $1, 'loss', 1.0 / (s + 1) + (s %% 7) * 0.001, 1700000000000 + s * 10, s "
-	    "FROM generate_series(0, 99999) s");
+	snprintf(sql, sizeof(sql), "INSERT INTO metric_chunks (run_uuid, key, steps, timestamps, "
+	    "vals) SELECT $1, 'loss', array_agg(s), array_agg(1700000000000 + s * 10), "
+	    "array_agg(1.0 / (s + 1) + (s %% 7) * 0.001) FROM generate_series(0, 99999) s "
+	    "GROUP BY s / 128");
 	{
 		const char *v[1] = { run };
 

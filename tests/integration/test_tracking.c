@@ -1,5 +1,6 @@
 /* test_tracking.c: the MLflow tracking API end to end — every endpoint, MLflow's errors and messages, write rules, search semantics, exact pagination under inserts. */
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -953,6 +954,145 @@ START_TEST(metric_history_and_sampling)
 }
 END_TEST
 
+/* A point as the test expects it back: value as the API writes it ("NaN" etc. as strings). */
+struct hpt {
+	long long step, ts;
+	double v;
+};
+
+/* History order: step, timestamp, value, NaN above everything (Postgres' float8 order). */
+static int
+hpt_cmp(const void *pa, const void *pb)
+{
+	const struct hpt *a = pa, *b = pb;
+
+	if (a->step != b->step)
+		return a->step < b->step ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (isnan(a->v) || isnan(b->v))
+		return isnan(a->v) - isnan(b->v);
+	return (a->v > b->v) - (a->v < b->v);
+}
+
+static double
+json_metric(json_t *v)
+{
+	if (json_is_string(v))
+		return strtod(json_string_value(v), NULL);   /* "NaN", "Infinity", "-Infinity" */
+	return json_number_value(v);
+}
+
+/*
+ * Histories are stored as chunks of up to 128 points (sql/014_metric_chunks.sql).
+ * Points logged out of order, in several batches and one at a time, make chunks
+ * whose step ranges overlap; every read must still see one history in
+ * (step, timestamp, value) order: get-history pages, bulk-interval ranges, and
+ * the run's latest value.
+ */
+START_TEST(metric_chunks_out_of_order)
+{
+	enum { N = 700 };
+	static struct hpt want[N];
+	char name[64], exp[32], run[40], token[4096] = "", *b, *p;
+	size_t n = 0, got = 0, inrange = 0;
+	json_t *j, *pts;
+
+	uniq(name, sizeof(name), "chunks");
+	mkexp(name, exp, sizeof(exp));
+	mkrun(exp, "c", run, sizeof(run));
+	b = malloc(1000 * 110 + 200);
+	/* Batch 1: even steps 0..598 descending (300 points: three chunks, unsorted input).
+	 * Batch 2: odd steps 1..599 ascending, with NaN, ±Infinity and a repeated step.
+	 * Batch 3: 90 more points at steps already covered, later timestamps. */
+	for (int batch = 0; batch < 3; batch++) {
+		int cnt = batch == 2 ? 90 : 300;
+
+		p = b + sprintf(b, "{\"run_id\":\"%s\",\"metrics\":[", run);
+		for (int i = 0; i < cnt; i++) {
+			struct hpt *w = &want[n++];
+			char val[32];
+
+			w->step = batch == 0 ? 598 - 2 * i : batch == 1 ? 1 + 2 * i : (i * 37) % 600;
+			if (batch == 1 && i == 11)
+				w->step = 21;           /* twice, with its neighbour's step */
+			w->ts = 1700000000000LL + (batch == 2 ? 900000 : 0) + w->step * 10 + batch;
+			w->v = (double)((w->step * 7919 + batch * 13) % 1000) / 1000.0;
+			if (batch == 1 && i % 50 == 7)
+				w->v = NAN;
+			else if (batch == 1 && i % 50 == 17)
+				w->v = i % 100 == 17 ? INFINITY : -INFINITY;
+			if (isnan(w->v))
+				snprintf(val, sizeof(val), "\"NaN\"");
+			else if (isinf(w->v))
+				snprintf(val, sizeof(val), "\"%sInfinity\"", w->v < 0 ? "-" : "");
+			else
+				snprintf(val, sizeof(val), "%.17g", w->v);
+			p += sprintf(p, "%s{\"key\":\"loss\",\"value\":%s,\"timestamp\":%lld,"
+			    "\"step\":%lld}", i ? "," : "", val, w->ts, w->step);
+		}
+		strcpy(p, "]}");
+		ck_assert_int_eq(call("POST", "/api/2.0/mlflow/runs/log-batch", b, NULL), 200);
+	}
+	free(b);
+	/* And ten one at a time, in the middle of the history. */
+	for (int i = 0; i < 10; i++) {
+		struct hpt *w = &want[n++];
+
+		w->step = 250 + i;
+		w->ts = 1700000000000LL + 5;
+		w->v = -1 - i;
+		ck_assert_int_eq(post("/api/2.0/mlflow/runs/log-metric", NULL, "{\"run_id\":\"%s\","
+		    "\"key\":\"loss\",\"value\":%g,\"timestamp\":%lld,\"step\":%lld}", run, w->v,
+		    w->ts, w->step), 200);
+	}
+	qsort(want, n, sizeof(want[0]), hpt_cmp);
+	/* Every point, pages of 23, in order. */
+	do {
+		ck_assert_int_eq(get(&j, "/api/2.0/mlflow/metrics/get-history?run_id=%s&"
+		    "metric_key=loss&max_results=23%s%s", run, token[0] ? "&page_token=" : "",
+		    token), 200);
+		pts = json_object_get(j, "metrics");
+		for (size_t k = 0; k < json_array_size(pts); k++, got++) {
+			json_t *pt = json_array_get(pts, k);
+			struct hpt h = { json_integer_value(json_object_get(pt, "step")),
+			    json_integer_value(json_object_get(pt, "timestamp")),
+			    json_metric(json_object_get(pt, "value")) };
+
+			ck_assert_uint_lt(got, n);
+			ck_assert_msg(hpt_cmp(&h, &want[got]) == 0, "point %zu: got step %lld ts %lld "
+			    "value %g, want step %lld ts %lld value %g", got, h.step, h.ts, h.v,
+			    want[got].step, want[got].ts, want[got].v);
+		}
+		snprintf(token, sizeof(token), "%s", str(j, "next_page_token") ?
+		    str(j, "next_page_token") : "");
+		json_decref(j);
+	} while (token[0] != '\0');
+	ck_assert_uint_eq(got, n);
+	/* A step range reads exactly its points, whatever chunks hold them. */
+	for (size_t k = 0; k < n; k++)
+		inrange += want[k].step >= 240 && want[k].step <= 262;
+	ck_assert_int_eq(get(&j, "/api/2.0/mlflow/metrics/get-history-bulk-interval?"
+	    "run_ids=%s&metric_key=loss&start_step=240&end_step=262&max_results=1000", run), 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "metrics")), inrange);
+	json_decref(j);
+	/* The latest value: the largest timestamp (batch 3 came last, its largest step). */
+	ck_assert_int_eq(get(&j, "/api/2.0/mlflow/runs/get?run_id=%s", run), 200);
+	{
+		json_t *m = json_array_get(json_object_get(json_object_get(json_object_get(j, "run"),
+		    "data"), "metrics"), 0);
+		struct hpt latest = want[0];
+
+		for (size_t k = 1; k < n; k++)
+			if (want[k].ts > latest.ts || (want[k].ts == latest.ts && want[k].v > latest.v))
+				latest = want[k];
+		ck_assert_int_eq(json_integer_value(json_object_get(m, "step")), latest.step);
+		ck_assert_int_eq(json_integer_value(json_object_get(m, "timestamp")), latest.ts);
+	}
+	json_decref(j);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -993,6 +1133,7 @@ main(void)
 	tcase_add_test(tc, search_semantics);
 	tcase_add_test(tc, pagination_exact_under_inserts);
 	tcase_add_test(tc, metric_history_and_sampling);
+	tcase_add_test(tc, metric_chunks_out_of_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
