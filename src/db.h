@@ -596,8 +596,8 @@
 	    "ON CONFLICT (run_uuid, key) DO UPDATE SET n = EXCLUDED.n, " \
 	    "last_step = EXCLUDED.last_step, last_ts = EXCLUDED.last_ts") \
 	/* Sparklines: $2 evenly spaced steps t per key, each the first non-NaN \
-	 * point at or after t in the three chunks that end first at or after t \
-	 * (exact for a history logged in step order), three index probes. */ \
+	 * point at or after t in the chunk that ends first at or after t (exact for \
+	 * a history logged in step order): an index probe and one chunk's points. */ \
 	X(METRIC_SPARKS, 1, "SELECT l.key, p.step, p.value FROM latest_metrics l " \
 	    "CROSS JOIN LATERAL (SELECT min(step_lo) AS lo, max(step_hi) AS hi FROM " \
 	    "metric_chunks c WHERE c.run_uuid = l.run_uuid AND c.key = l.key) b " \
@@ -605,7 +605,7 @@
 	    "CROSS JOIN LATERAL (SELECT b.lo + (b.hi - b.lo) * s.i / greatest($2::int - 1, 1) " \
 	    "AS t) x CROSS JOIN LATERAL (SELECT m.step, m.value FROM (SELECT steps, vals FROM " \
 	    "metric_chunks c WHERE c.run_uuid = l.run_uuid AND c.key = l.key AND " \
-	    "c.step_hi >= x.t ORDER BY c.step_hi LIMIT 3) c CROSS JOIN LATERAL " \
+	    "c.step_hi >= x.t ORDER BY c.step_hi LIMIT 1) c CROSS JOIN LATERAL " \
 	    "unnest(c.steps, c.vals) AS m(step, value) WHERE m.step >= x.t AND " \
 	    "m.value <> 'NaN' ORDER BY m.step LIMIT 1) p " \
 	    "WHERE l.run_uuid = $1 ORDER BY l.key, s.i") \

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "fixtures.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -402,6 +403,96 @@ START_TEST(run_page)
 	free(b);
 	free(page(404, "/runs/0123456789abcdef0123456789abcdef"));
 	free(page(400, "/runs/bad%%21id"));
+}
+END_TEST
+
+/* The SQL of statement name in src/db.h, to run it as verdictd does. */
+static const char *
+stmt_sql(const char *name)
+{
+#define X(n, ro, sql) if (!strcmp(#n, name)) return sql;
+	DB_STATEMENTS(X)
+#undef X
+	return NULL;
+}
+
+/*
+ * Sparklines read the chunk that ends first at or after each of 40 evenly
+ * spaced steps (sql/014_metric_chunks.sql): each point is the first non-NaN
+ * one at or after its step, for a history of three chunks with NaN at a
+ * sampled step, and for one logged out of order whose chunks overlap.
+ */
+START_TEST(sparklines_follow_the_history)
+{
+	enum { NPT = 40 };
+	char name[64], exp[32], run[40], *b, *p, np[8];
+	PGconn *db;
+	PGresult *res;
+	int row = 0;
+
+	uniq(name, sizeof(name), "spark");
+	mkexp(name, exp, sizeof(exp));
+	mkrun(exp, "s", NULL, run, sizeof(run));
+	b = malloc(300 * 100 + 200);
+	/* loss: steps 0, 2, .., 598 in order, value step / 2, NaN at 16 (the first
+	 * point at or after the second sampled step, 15) and at 300. */
+	p = b + sprintf(b, "{\"run_id\":\"%s\",\"metrics\":[", run);
+	for (int i = 0; i < 300; i++) {
+		int step = 2 * i;
+
+		if (step == 16 || step == 300)
+			p += sprintf(p, "%s{\"key\":\"loss\",\"value\":\"NaN\",\"timestamp\":%d,"
+			    "\"step\":%d}", i ? "," : "", 1000 + step, step);
+		else
+			p += sprintf(p, "%s{\"key\":\"loss\",\"value\":%d.5,\"timestamp\":%d,"
+			    "\"step\":%d}", i ? "," : "", step / 2, 1000 + step, step);
+	}
+	strcpy(p, "]}");
+	api("/api/2.0/mlflow/runs/log-batch", NULL, "%s", b);
+	/* acc: steps 100..199 first, then 0..149 (value 1000 + step, then step):
+	 * chunks [100, 199], [0, 127] and [128, 149]. */
+	for (int batch = 0; batch < 2; batch++) {
+		int lo = batch ? 0 : 100, hi = batch ? 149 : 199;
+
+		p = b + sprintf(b, "{\"run_id\":\"%s\",\"metrics\":[", run);
+		for (int s = lo; s <= hi; s++)
+			p += sprintf(p, "%s{\"key\":\"acc\",\"value\":%d,\"timestamp\":%d,"
+			    "\"step\":%d}", s > lo ? "," : "", batch ? s : 1000 + s, 5000 + s, s);
+		strcpy(p, "]}");
+		api("/api/2.0/mlflow/runs/log-batch", NULL, "%s", b);
+	}
+	free(b);
+	db = fx_db();
+	snprintf(np, sizeof(np), "%d", NPT);
+	{
+		const char *v[2] = { run, np };
+
+		ck_assert_ptr_nonnull(stmt_sql("METRIC_SPARKS"));
+		res = PQexecParams(db, stmt_sql("METRIC_SPARKS"), 2, NULL, v, NULL, NULL, 0);
+	}
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	ck_assert_int_eq(PQntuples(res), 2 * NPT);
+	/* acc (keys in order): from 0 to 199; overlapping steps hold two values. */
+	for (int i = 0; i < NPT; i++, row++) {
+		long long t = 199LL * i / (NPT - 1), step = atoll(PQgetvalue(res, row, 1));
+		double v = atof(PQgetvalue(res, row, 2));
+
+		ck_assert_str_eq(PQgetvalue(res, row, 0), "acc");
+		ck_assert_int_eq(step, t);
+		ck_assert_msg(v == (double)t || v == 1000.0 + (double)t, "acc at %lld: %g", t, v);
+	}
+	/* loss: from 0 to 598; the first even step at or after t, skipping NaN. */
+	for (int i = 0; i < NPT; i++, row++) {
+		long long t = 598LL * i / (NPT - 1), want = (t + 1) / 2 * 2;
+
+		if (want == 16 || want == 300)
+			want += 2;
+		ck_assert_str_eq(PQgetvalue(res, row, 0), "loss");
+		ck_assert_int_eq(atoll(PQgetvalue(res, row, 1)), want);
+		ck_assert_double_eq(atof(PQgetvalue(res, row, 2)), want / 2 + 0.5);
+	}
+	PQclear(res);
+	PQfinish(db);
 }
 END_TEST
 
@@ -1206,6 +1297,7 @@ main(void)
 	tcase_add_test(tc, run_page);
 	tcase_add_test(tc, metric_chart_downsampled);
 	tcase_add_test(tc, metric_chart_summary);
+	tcase_add_test(tc, sparklines_follow_the_history);
 	tcase_add_test(tc, compare_runs);
 	tcase_add_test(tc, hostile_names_render_as_text);
 	suite_add_tcase(s, tc);
