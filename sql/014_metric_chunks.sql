@@ -33,7 +33,10 @@ CREATE TABLE metric_chunks (
 ) WITH (toast_tuple_target = 8160);
 -- 128 points are about 3.2 kB: stored inline and uncompressed (compressing
 -- float arrays costs CPU and saves little), two chunks to a page.
-CREATE INDEX metric_chunks_first ON metric_chunks (run_uuid, key, step_lo, ts_lo);
+-- step_hi and n included: a history page finds how far it must read from
+-- this index alone (METRIC_HISTORY in src/db.h).
+CREATE INDEX metric_chunks_first ON metric_chunks (run_uuid, key, step_lo, ts_lo)
+	INCLUDE (step_hi, n);
 CREATE INDEX metric_chunks_last ON metric_chunks (run_uuid, key, step_hi, ts_hi);
 
 CREATE FUNCTION metric_chunks_normalize() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -610,10 +610,19 @@
 	    "m.value <> 'NaN' ORDER BY m.step LIMIT 1) p " \
 	    "WHERE l.run_uuid = $1 ORDER BY l.key, s.i") \
 	/* tracking: metric history; the keyset is (step, timestamp, value) plus a skip */ \
-	X(METRIC_HISTORY, 1, "SELECT m.value, m.timestamp, m.step, m.value = 'NaN' FROM " \
+	/* A page: the chunks at or after the token, up to the bound b.hi. Chunks \
+	 * starting past the token's step hold only points after it; the first of \
+	 * them by step_lo to reach $6 + $7 points end by max(step_hi) of those, \
+	 * so no point of the page lies in a chunk starting later (index-only). */ \
+	X(METRIC_HISTORY, 1, "WITH k AS (SELECT c.step_hi, c.n, sum(c.n) OVER (ORDER BY " \
+	    "c.step_lo, c.ts_lo ROWS UNBOUNDED PRECEDING) AS cum FROM metric_chunks c WHERE " \
+	    "c.run_uuid = $1 AND c.key = $2 AND ($3::bigint IS NULL OR c.step_lo > $3::bigint)), " \
+	    "b AS (SELECT CASE WHEN max(cum) >= $6::int + $7::int THEN max(step_hi) FILTER " \
+	    "(WHERE cum - n < $6::int + $7::int) END AS hi FROM k) " \
+	    "SELECT m.value, m.timestamp, m.step, m.value = 'NaN' FROM b, " \
 	    METRIC_PTS("($3::bigint IS NULL OR (c.step_hi, c.ts_hi) >= ($3::bigint, " \
-	    "$4::bigint))") " AND ($3::bigint IS NULL OR (m.step, m.timestamp, m.value) >= " \
-	    "($3::bigint, $4::bigint, $5::float8)) " \
+	    "$4::bigint)) AND (b.hi IS NULL OR c.step_lo <= b.hi)") " AND ($3::bigint IS NULL " \
+	    "OR (m.step, m.timestamp, m.value) >= ($3::bigint, $4::bigint, $5::float8)) " \
 	    "ORDER BY m.step, m.timestamp, m.value OFFSET $6::int LIMIT $7::int") \
 	X(METRIC_SAMPLE, 1, "WITH p AS (SELECT m.value, m.timestamp, m.step, " \
 	    "m.value = 'NaN' AS is_nan, row_number() OVER (ORDER BY m.step, m.timestamp, " \
