@@ -1407,11 +1407,49 @@ put_array(struct buf *b, const struct point **pts, size_t n, enum chunk_col col)
 	return 0;
 }
 
+static int
+put_i64(struct buf *b, long long v)
+{
+	return put_be(b, 8, 4) == -1 || put_be(b, (uint64_t)v, 8) == -1 ? -1 : 0;
+}
+
+/* The columns of CHUNK_COLS for pts[0..n) of one key, sorted (point_cmp). */
+static int
+put_chunk(struct buf *b, const char *run_id, const struct point **pts, size_t n)
+{
+	const struct point *fin = NULL;
+
+	for (size_t i = n; i-- > 0 && fin == NULL;)
+		if (!pts[i]->nan && isfinite(pts[i]->v))
+			fin = pts[i];
+	if (put_be(b, 12, 2) == -1 || put_field(b, run_id, strlen(run_id)) == -1 ||
+	    put_field(b, pts[0]->key, strlen(pts[0]->key)) == -1 ||
+	    put_i64(b, pts[0]->step) == -1 || put_i64(b, pts[0]->ts) == -1 ||
+	    put_i64(b, pts[n - 1]->step) == -1 || put_i64(b, pts[n - 1]->ts) == -1)
+		return -1;
+	if (fin != NULL ? put_i64(b, fin->step) == -1 || put_i64(b, fin->ts) == -1 :
+	    put_be(b, 0xffffffff, 4) == -1 || put_be(b, 0xffffffff, 4) == -1)  /* NULLs */
+		return -1;
+	if (put_be(b, 4, 4) == -1 || put_be(b, n, 4) == -1 ||
+	    put_array(b, pts, n, CHUNK_STEPS) == -1 || put_array(b, pts, n, CHUNK_TS) == -1 ||
+	    put_array(b, pts, n, CHUNK_VALS) == -1)
+		return -1;
+	return 0;
+}
+
+/* metric_chunks' columns as the writer sends them: all of them, so the
+ * normalizing trigger (for rows without n) does not run. */
+#define CHUNK_COLS "run_uuid, key, step_lo, ts_lo, step_hi, ts_hi, fin_step, fin_ts, n, " \
+	"steps, timestamps, vals"
+
 /*
  * Writes pts[0..n) of run_id: per key, chunks of up to METRIC_CHUNK_POINTS
- * points in history order with one binary COPY into metric_chunks (its trigger
- * sorts each chunk and fills its summary columns: sql/014_metric_chunks.sql),
- * then per key its latest point and its count of finite points into
+ * points in history order with one binary COPY into metric_chunks. The
+ * writer sorts in Postgres' order (point_cmp) and sends each chunk's summary
+ * columns itself: the trigger that computes them for rows inserted without
+ * them (sql/014_metric_chunks.sql) cost about 135 us per chunk, 15 % of a
+ * 1000-point batch. test_tracking checks that both give the same rows.
+ * Then per key its latest point and its count of finite points into
  * latest_metrics. A 1000-point batch of 10 keys is 10 rows. Inside the
  * caller's transaction; 0 or -1.
  */
@@ -1453,11 +1491,7 @@ metrics_write(struct req *r, const char *run_id, struct point *pts, size_t n)
 		for (size_t k = i; k < j; k += METRIC_CHUNK_POINTS) {
 			size_t m = j - k < METRIC_CHUNK_POINTS ? j - k : METRIC_CHUNK_POINTS;
 
-			if (put_be(&cp, 5, 2) == -1 || put_field(&cp, run_id, strlen(run_id)) == -1 ||
-			    put_field(&cp, ord[i]->key, strlen(ord[i]->key)) == -1 ||
-			    put_array(&cp, ord + k, m, CHUNK_STEPS) == -1 ||
-			    put_array(&cp, ord + k, m, CHUNK_TS) == -1 ||
-			    put_array(&cp, ord + k, m, CHUNK_VALS) == -1)
+			if (put_chunk(&cp, run_id, ord + k, m) == -1)
 				goto out;
 		}
 		if (arr_add(&lk, latest->key) == -1 || arr_add(&lv, latest->text) == -1 ||
@@ -1475,8 +1509,8 @@ metrics_write(struct req *r, const char *run_id, struct point *pts, size_t n)
 	}
 	if (put_be(&cp, 0xffff, 2) == -1)
 		goto out;
-	if (db_copy_in(r->db, "COPY metric_chunks (run_uuid, key, steps, timestamps, vals) "
-	    "FROM STDIN (FORMAT binary)", cp.p, cp.len) == -1)
+	if (db_copy_in(r->db, "COPY metric_chunks (" CHUNK_COLS ") FROM STDIN (FORMAT binary)",
+	    cp.p, cp.len) == -1)
 		goto out;
 	{
 		const char *vals[7] = { run_id, arr_end(&lk), arr_end(&lv), arr_end(&lts),

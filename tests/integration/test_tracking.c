@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "harness.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -1047,6 +1048,31 @@ START_TEST(metric_chunks_out_of_order)
 		    w->ts, w->step), 200);
 	}
 	qsort(want, n, sizeof(want[0]), hpt_cmp);
+	/* log-batch sends its chunks sorted and summarized; the same arrays inserted
+	 * bare go through sql/014's trigger: every column must come out the same. */
+	{
+		PGconn *db = fx_db();
+		const char *v[1] = { run };
+		PGresult *res;
+
+		res = PQexec(db, "BEGIN");
+		PQclear(res);
+		res = PQexecParams(db, "WITH w AS (SELECT * FROM metric_chunks WHERE run_uuid = $1 "
+		    "AND key = 'loss'), t AS (INSERT INTO metric_chunks (run_uuid, key, steps, "
+		    "timestamps, vals) SELECT run_uuid, 'copy', steps, timestamps, vals FROM w "
+		    "RETURNING *) SELECT (SELECT count(*) FROM w), count(*) FILTER (WHERE "
+		    "(w.step_lo, w.ts_lo, w.step_hi, w.ts_hi, w.fin_step, w.fin_ts, w.n) IS "
+		    "DISTINCT FROM (t.step_lo, t.ts_lo, t.step_hi, t.ts_hi, t.fin_step, t.fin_ts, "
+		    "t.n)) FROM w FULL JOIN t ON (w.steps, w.timestamps, w.vals) = (t.steps, "
+		    "t.timestamps, t.vals)", 1, NULL, v, NULL, NULL, 0);
+		ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
+		ck_assert_int_ge(atoi(PQgetvalue(res, 0, 0)), 8);
+		ck_assert_str_eq(PQgetvalue(res, 0, 1), "0");
+		PQclear(res);
+		res = PQexec(db, "ROLLBACK");
+		PQclear(res);
+		PQfinish(db);
+	}
 	/* Every point, pages of 23, in order. */
 	do {
 		ck_assert_int_eq(get(&j, "/api/2.0/mlflow/metrics/get-history?run_id=%s&"
