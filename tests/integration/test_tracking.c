@@ -867,9 +867,29 @@ START_TEST(pagination_exact_under_inserts)
 }
 END_TEST
 
+/* Every point of run's "loss" history through get-history pages of size, in one array. */
+static json_t *
+history_pages(const char *run, int size)
+{
+	char token[4096] = "";
+	json_t *all = json_array(), *j;
+
+	do {
+		ck_assert_int_eq(get(&j, "/api/2.0/mlflow/metrics/get-history?run_id=%s&"
+		    "metric_key=loss&max_results=%d%s%s", run, size, token[0] ?
+		    "&page_token=" : "", token), 200);
+		ck_assert_uint_le(json_array_size(json_object_get(j, "metrics")), (size_t)size);
+		json_array_extend(all, json_object_get(j, "metrics"));
+		snprintf(token, sizeof(token), "%s", str(j, "next_page_token") ?
+		    str(j, "next_page_token") : "");
+		json_decref(j);
+	} while (token[0] != '\0');
+	return all;
+}
+
 START_TEST(metric_history_and_sampling)
 {
-	char name[64], exp[32], run[40], run2[40], token[4096] = "", *b, *p;
+	char name[64], exp[32], run[40], run2[40], *b, *p;
 	json_t *j, *pts;
 	int total = 0, last_step = -1;
 	long st;
@@ -891,22 +911,15 @@ START_TEST(metric_history_and_sampling)
 	strcpy(p, "]}");
 	ck_assert_int_eq(call("POST", "/api/2.0/mlflow/runs/log-batch", b, NULL), 200);
 	free(b);
-	do {
-		ck_assert_int_eq(get(&j, "/api/2.0/mlflow/metrics/get-history?run_id=%s&"
-		    "metric_key=loss&max_results=17%s%s", run, token[0] ? "&page_token=" : "",
-		    token), 200);
-		pts = json_object_get(j, "metrics");
-		for (size_t k = 0; k < json_array_size(pts); k++) {
-			int s = (int)json_integer_value(json_object_get(json_array_get(pts, k), "step"));
+	pts = history_pages(run, 17);
+	for (size_t k = 0; k < json_array_size(pts); k++) {
+		int s = (int)json_integer_value(json_object_get(json_array_get(pts, k), "step"));
 
-			ck_assert_int_ge(s, last_step);
-			last_step = s;
-			total++;
-		}
-		snprintf(token, sizeof(token), "%s", str(j, "next_page_token") ?
-		    str(j, "next_page_token") : "");
-		json_decref(j);
-	} while (token[0] != '\0');
+		ck_assert_int_ge(s, last_step);
+		last_step = s;
+		total++;
+	}
+	json_decref(pts);
 	ck_assert_int_eq(total, 200);
 	ck_assert_int_eq(last_step, 199);
 	/* Bulk interval: at most max_results per run, keeping first, last and extremes. */
@@ -995,7 +1008,7 @@ START_TEST(metric_chunks_out_of_order)
 {
 	enum { N = 700 };
 	static struct hpt want[N];
-	char name[64], exp[32], run[40], token[4096] = "", *b, *p;
+	char name[64], exp[32], run[40], *b, *p;
 	size_t n = 0, got = 0, inrange = 0;
 	json_t *j, *pts;
 
@@ -1074,26 +1087,19 @@ START_TEST(metric_chunks_out_of_order)
 		PQfinish(db);
 	}
 	/* Every point, pages of 23, in order. */
-	do {
-		ck_assert_int_eq(get(&j, "/api/2.0/mlflow/metrics/get-history?run_id=%s&"
-		    "metric_key=loss&max_results=23%s%s", run, token[0] ? "&page_token=" : "",
-		    token), 200);
-		pts = json_object_get(j, "metrics");
-		for (size_t k = 0; k < json_array_size(pts); k++, got++) {
-			json_t *pt = json_array_get(pts, k);
-			struct hpt h = { json_integer_value(json_object_get(pt, "step")),
-			    json_integer_value(json_object_get(pt, "timestamp")),
-			    json_metric(json_object_get(pt, "value")) };
+	pts = history_pages(run, 23);
+	for (size_t k = 0; k < json_array_size(pts); k++, got++) {
+		json_t *pt = json_array_get(pts, k);
+		struct hpt h = { json_integer_value(json_object_get(pt, "step")),
+		    json_integer_value(json_object_get(pt, "timestamp")),
+		    json_metric(json_object_get(pt, "value")) };
 
-			ck_assert_uint_lt(got, n);
-			ck_assert_msg(hpt_cmp(&h, &want[got]) == 0, "point %zu: got step %lld ts %lld "
-			    "value %g, want step %lld ts %lld value %g", got, h.step, h.ts, h.v,
-			    want[got].step, want[got].ts, want[got].v);
-		}
-		snprintf(token, sizeof(token), "%s", str(j, "next_page_token") ?
-		    str(j, "next_page_token") : "");
-		json_decref(j);
-	} while (token[0] != '\0');
+		ck_assert_uint_lt(got, n);
+		ck_assert_msg(hpt_cmp(&h, &want[got]) == 0, "point %zu: got step %lld ts %lld "
+		    "value %g, want step %lld ts %lld value %g", got, h.step, h.ts, h.v,
+		    want[got].step, want[got].ts, want[got].v);
+	}
+	json_decref(pts);
 	ck_assert_uint_eq(got, n);
 	/* A step range reads exactly its points, whatever chunks hold them. */
 	for (size_t k = 0; k < n; k++)
