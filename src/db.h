@@ -49,6 +49,8 @@
 /* A metric point that charts count: not NaN, not infinite (NaN sorts above
  * Infinity in Postgres). */
 #define FINITE(m) m ".value > '-Infinity' AND " m ".value < 'Infinity'"
+/* A NaN point of metric_chunks: a NaN value (Postgres' NaN equals NaN). */
+#define IS_NAN(m) "(" m ".value = 'NaN')"
 /* The points m(step, timestamp, value) of the chunks c of history ($1 run, $2
  * key) that pass chunk_cond (sql/014_metric_chunks.sql): a part of a history
  * is read from the chunks that can hold it. */
@@ -607,7 +609,7 @@
 	    "metric_chunks c WHERE c.run_uuid = l.run_uuid AND c.key = l.key AND " \
 	    "c.step_hi >= x.t ORDER BY c.step_hi LIMIT 1) c CROSS JOIN LATERAL " \
 	    "unnest(c.steps, c.vals) AS m(step, value) WHERE m.step >= x.t AND " \
-	    "m.value <> 'NaN' ORDER BY m.step LIMIT 1) p " \
+	    "NOT " IS_NAN("m") " ORDER BY m.step LIMIT 1) p " \
 	    "WHERE l.run_uuid = $1 ORDER BY l.key, s.i") \
 	/* tracking: metric history; the keyset is (step, timestamp, value) plus a skip */ \
 	/* A page: the chunks at or after the token, up to the bound b.hi. Chunks \
@@ -619,13 +621,13 @@
 	    "c.run_uuid = $1 AND c.key = $2 AND ($3::bigint IS NULL OR c.step_lo > $3::bigint)), " \
 	    "b AS (SELECT CASE WHEN max(cum) >= $6::int + $7::int THEN max(step_hi) FILTER " \
 	    "(WHERE cum - n < $6::int + $7::int) END AS hi FROM k) " \
-	    "SELECT m.value, m.timestamp, m.step, m.value = 'NaN' FROM b, " \
+	    "SELECT m.value, m.timestamp, m.step, " IS_NAN("m") " FROM b, " \
 	    METRIC_PTS("($3::bigint IS NULL OR (c.step_hi, c.ts_hi) >= ($3::bigint, " \
 	    "$4::bigint)) AND (b.hi IS NULL OR c.step_lo <= b.hi)") " AND ($3::bigint IS NULL " \
 	    "OR (m.step, m.timestamp, m.value) >= ($3::bigint, $4::bigint, $5::float8)) " \
 	    "ORDER BY m.step, m.timestamp, m.value OFFSET $6::int LIMIT $7::int") \
 	X(METRIC_SAMPLE, 1, "WITH p AS (SELECT m.value, m.timestamp, m.step, " \
-	    "m.value = 'NaN' AS is_nan, row_number() OVER (ORDER BY m.step, m.timestamp, " \
+	    IS_NAN("m") " AS is_nan, row_number() OVER (ORDER BY m.step, m.timestamp, " \
 	    "m.value) AS rn FROM " METRIC_PTS("c.step_hi >= $3::bigint AND c.step_lo <= " \
 	    "$4::bigint") " AND m.step BETWEEN $3::bigint AND $4::bigint), " \
 	    "s AS (SELECT count(*) AS n, " \
